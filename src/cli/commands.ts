@@ -1,0 +1,4 @@
+import type { Command } from "./command.js";
+
+/** Subcommands by name, loaded on demand so `serve` does not pay for the linter or the mesh. */
+export const commands: Record<string, () => Promise<Command>> = {};
