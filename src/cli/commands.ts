@@ -1,4 +1,6 @@
 import type { Command } from "./command.js";
 
 /** Subcommands by name, loaded on demand so `serve` does not pay for the linter or the mesh. */
-export const commands: Record<string, () => Promise<Command>> = {};
+export const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import("./serve.js")).serveCommand,
+};

@@ -1,0 +1,48 @@
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+
+/** 16 random bytes = 128 bits from the OS CSPRNG, base64url without padding (22 characters). */
+const ID_BYTES = 16;
+const ID_LENGTH = 22;
+/** HMAC-SHA256 truncated to 128 bits: forging one needs ~2^128 guesses. */
+const SIG_BYTES = 16;
+const SIG_LENGTH = 22;
+export const SIGNED_ID_LENGTH = ID_LENGTH + 1 + SIG_LENGTH;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** Mints and checks signed session ids `<id>.<signature>`; the store only ever sees `<id>`. */
+export class SessionIdSigner {
+  readonly #secret: Buffer;
+
+  constructor(secret: string | Buffer) {
+    this.#secret = typeof secret === "string" ? Buffer.from(secret, "utf8") : secret;
+  }
+
+  /** A fresh id and the cookie value that carries it. */
+  mint(): { id: string; cookieValue: string } {
+    const id = randomBytes(ID_BYTES).toString("base64url");
+    return { id, cookieValue: `${id}.${this.#sign(id)}` };
+  }
+
+  /** The id in a cookie value, or undefined when it is malformed, oversized, unsigned or tampered. */
+  verify(cookieValue: string | undefined): string | undefined {
+    if (cookieValue === undefined || cookieValue.length !== SIGNED_ID_LENGTH) return undefined;
+    if (cookieValue.charCodeAt(ID_LENGTH) !== 0x2e /* . */ || !BASE64URL.test(cookieValue.replace(".", ""))) {
+      return undefined;
+    }
+    const id = cookieValue.slice(0, ID_LENGTH);
+    const given = Buffer.from(cookieValue.slice(ID_LENGTH + 1), "base64url");
+    const expected = Buffer.from(this.#sign(id), "base64url");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    // A fresh copy, so a stored key never pins the whole request header in memory.
+    return Buffer.from(id, "latin1").toString("latin1");
+  }
+
+  #sign(id: string): string {
+    return createHmac("sha256", this.#secret).update(id).digest().subarray(0, SIG_BYTES).toString("base64url");
+  }
+}
+
+/** A per-process secret for the memory store when none is configured. */
+export function randomSecret(): Buffer {
+  return randomBytes(32);
+}
