@@ -1,0 +1,170 @@
+/**
+ * Envoy RING_HASH (source/extensions/load_balancing_policies/ring_hash/ring_hash_lb.cc), Istio's
+ * algorithm for `consistentHash` unless `maglev` is given (Istio sets minimum_ring_size 1024).
+ *
+ * Build: scale = min(ceil(minW·minRing)/minW, maxRing) with weights normalised as Envoy does; walk
+ * the hosts in order keeping running sums of current/target hashes, pushing xxh64("key_i") for each;
+ * sort by hash. Lookup: first entry with hash >= h (Envoy's ketama search), wrapping to index 0.
+ * Retry attempt a>0: index (i + a) mod ring size. No hash: a random 64-bit point.
+ *
+ * Known deviation: Envoy's std::sort leaves the order of equal hashes unspecified; we keep host
+ * order for ties (a 64-bit collision, practically never seen). MURMUR_HASH_2, bounded load and
+ * locality weighting are not implemented because Istio never configures them.
+ */
+import { SessionAffinityError } from "../errors.js";
+import { type Endpoint, endpointHashKey, normalizedWeights } from "./endpoint.js";
+import type { ChooseContext, LoadBalancer, LoadBalancerStats } from "./load-balancer.js";
+import { type RandomSource, seededRandom } from "./random-source.js";
+import { joinUint64, splitUint64 } from "./uint64.js";
+import { xxh64 } from "./xxhash64.js";
+
+export const DEFAULT_MIN_RING_SIZE = 1024;
+export const DEFAULT_MAX_RING_SIZE = 8 * 1024 * 1024;
+
+export interface RingHashOptions {
+  readonly minRingSize?: number;
+  readonly maxRingSize?: number;
+  readonly random?: RandomSource;
+}
+
+export interface RingEntry {
+  readonly hash: bigint;
+  readonly endpoint: Endpoint;
+}
+
+export function validateRingSizes(min: number, max: number, field = "ring hash"): void {
+  for (const [name, value] of [
+    ["minimum_ring_size", min],
+    ["maximum_ring_size", max],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new SessionAffinityError("ERR_LB_CONFIG", `${field}: ${name} ${value} must be a positive integer`);
+    }
+  }
+  if (max > DEFAULT_MAX_RING_SIZE) {
+    throw new SessionAffinityError(
+      "ERR_LB_CONFIG",
+      `${field}: maximum_ring_size ${max} exceeds Envoy's limit ${DEFAULT_MAX_RING_SIZE}`,
+    );
+  }
+  if (min > max) {
+    throw new SessionAffinityError("ERR_LB_CONFIG", `${field}: minimum_ring_size (${min}) > maximum_ring_size (${max})`);
+  }
+}
+
+export class RingHashLoadBalancer implements LoadBalancer {
+  readonly policy = "ring-hash";
+  readonly endpoints: readonly Endpoint[];
+  readonly #random: RandomSource;
+  /** Sorted ring as parallel arrays: high and low 32 bits of each hash, and the endpoint index. */
+  readonly #high: Uint32Array;
+  readonly #low: Uint32Array;
+  readonly #host: Uint32Array;
+  readonly #stats: LoadBalancerStats;
+
+  constructor(endpoints: readonly Endpoint[], options: RingHashOptions = {}) {
+    const minRing = options.minRingSize ?? DEFAULT_MIN_RING_SIZE;
+    const maxRing = options.maxRingSize ?? DEFAULT_MAX_RING_SIZE;
+    validateRingSizes(minRing, maxRing);
+    this.endpoints = endpoints;
+    this.#random = options.random ?? seededRandom(Date.now());
+
+    if (endpoints.length === 0) {
+      this.#high = new Uint32Array(0);
+      this.#low = new Uint32Array(0);
+      this.#host = new Uint32Array(0);
+      this.#stats = { endpoints: 0, size: 0, minEntriesPerHost: 0, maxEntriesPerHost: 0 };
+      return;
+    }
+
+    const { weights, min } = normalizedWeights(endpoints);
+    const scale = Math.min(Math.ceil(min * minRing) / min, maxRing);
+    const ringSize = Math.ceil(scale);
+    const highs: number[] = [];
+    const lows: number[] = [];
+    const hosts: number[] = [];
+    let current = 0;
+    let target = 0;
+    let minPerHost = ringSize;
+    let maxPerHost = 0;
+    endpoints.forEach((endpoint, hostIndex) => {
+      const prefix = `${endpointHashKey(endpoint)}_`;
+      target += scale * (weights[hostIndex] as number);
+      let i = 0;
+      while (current < target) {
+        const [high, low] = splitUint64(xxh64(prefix + i));
+        highs.push(high);
+        lows.push(low);
+        hosts.push(hostIndex);
+        i++;
+        current++;
+      }
+      minPerHost = Math.min(minPerHost, i);
+      maxPerHost = Math.max(maxPerHost, i);
+    });
+
+    const order = Array.from(highs.keys());
+    order.sort((a, b) => {
+      const ha = highs[a] as number;
+      const hb = highs[b] as number;
+      if (ha !== hb) return ha - hb;
+      const la = lows[a] as number;
+      const lb = lows[b] as number;
+      return la !== lb ? la - lb : a - b;
+    });
+    this.#high = Uint32Array.from(order, (i) => highs[i] as number);
+    this.#low = Uint32Array.from(order, (i) => lows[i] as number);
+    this.#host = Uint32Array.from(order, (i) => hosts[i] as number);
+    this.#stats = {
+      endpoints: endpoints.length,
+      size: ringSize,
+      minEntriesPerHost: minPerHost,
+      maxEntriesPerHost: maxPerHost,
+    };
+  }
+
+  choose(context: ChooseContext = {}): Endpoint | undefined {
+    if (this.#host.length === 0) return undefined;
+    const [high, low] = splitUint64(context.hash ?? this.#random());
+    return this.endpoints[this.#host[this.indexFor(high, low, context.attempt ?? 0)] as number];
+  }
+
+  /** Ring index for a hash given as two 32-bit halves; the hot path for simulations. */
+  indexFor(high: number, low: number, attempt = 0): number {
+    const hi = this.#high;
+    const lo = this.#low;
+    const n = hi.length;
+    let first = 0;
+    let count = n;
+    while (count > 0) {
+      const step = count >>> 1;
+      const mid = first + step;
+      const mh = hi[mid] as number;
+      if (mh < high || (mh === high && (lo[mid] as number) < low)) {
+        first = mid + 1;
+        count -= step + 1;
+      } else {
+        count = step;
+      }
+    }
+    if (first === n) first = 0;
+    return attempt > 0 ? (first + attempt) % n : first;
+  }
+
+  /** Endpoint index (into `endpoints`) at a ring index. */
+  hostAt(ringIndex: number): number {
+    return this.#host[ringIndex] as number;
+  }
+
+  /** The sorted ring, for explanation and tests. */
+  entries(): RingEntry[] {
+    return Array.from(this.#host, (host, i) => ({
+      hash: joinUint64(this.#high[i] as number, this.#low[i] as number),
+      endpoint: this.endpoints[host] as Endpoint,
+    }));
+  }
+
+  stats(): LoadBalancerStats {
+    return this.#stats;
+  }
+}
