@@ -3,4 +3,5 @@ import type { Command } from "./command.js";
 /** Subcommands by name, loaded on demand so `serve` does not pay for the linter or the mesh. */
 export const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import("./serve.js")).serveCommand,
+  lint: async () => (await import("./lint.js")).lintCommand,
 };
