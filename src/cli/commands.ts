@@ -4,4 +4,6 @@ import type { Command } from "./command.js";
 export const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import("./serve.js")).serveCommand,
   lint: async () => (await import("./lint.js")).lintCommand,
+  pick: async () => (await import("./pick.js")).pickCommand,
+  simulate: async () => (await import("./simulate.js")).simulateCommand,
 };

@@ -55,7 +55,9 @@ export function normalizeEndpoints(inputs: readonly EndpointInput[], field = "en
     if (total > 0xffffffff) {
       throw new SessionAffinityError("ERR_LB_CONFIG", `${field}: total weight ${total} exceeds 4294967295`);
     }
-    endpoints.push(input.hashKey === undefined ? { address, weight } : { address, weight, hashKey: input.hashKey });
+    endpoints.push(
+      input.hashKey === undefined ? { address, weight } : { address, weight, hashKey: input.hashKey },
+    );
   }
   return endpoints;
 }

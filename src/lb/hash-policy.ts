@@ -98,7 +98,14 @@ export function computeHash(policies: readonly HashPolicy[], request: RequestDes
         } else if (policy.ttlSeconds !== undefined && request.remoteAddress && request.localAddress) {
           const generated = generatedCookieValue(request.remoteAddress, request.localAddress);
           setCookie.push(
-            makeSetCookieValue(policy.name, generated, policy.path ?? "", policy.ttlSeconds, true, policy.attributes),
+            makeSetCookieValue(
+              policy.name,
+              generated,
+              policy.path ?? "",
+              policy.ttlSeconds,
+              true,
+              policy.attributes,
+            ),
           );
           next = xxh64(generated);
         }

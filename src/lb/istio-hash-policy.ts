@@ -20,7 +20,7 @@ export interface IstioConsistentHash {
   readonly httpQueryParameterName?: string;
 }
 
-const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, "µs": 1e-6, ns: 1e-9 };
+const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, µs: 1e-6, ns: 1e-9 };
 
 /** Whole seconds of a duration such as "0s", "3600s", "1h30m", "0.5s" (Envoy drops the nanos). */
 export function durationSeconds(text: string, field = "httpCookie.ttl"): number {
@@ -34,10 +34,12 @@ export function durationSeconds(text: string, field = "httpCookie.ttl"): number 
 }
 
 export function hashPolicyFromIstio(consistentHash: IstioConsistentHash): HashPolicy | undefined {
-  if (consistentHash.httpHeaderName !== undefined) return { kind: "header", name: consistentHash.httpHeaderName };
+  if (consistentHash.httpHeaderName !== undefined)
+    return { kind: "header", name: consistentHash.httpHeaderName };
   const cookie = consistentHash.httpCookie;
   if (cookie !== undefined) {
-    if (cookie.name === "") throw new SessionAffinityError("ERR_LB_CONFIG", "httpCookie.name: must not be empty");
+    if (cookie.name === "")
+      throw new SessionAffinityError("ERR_LB_CONFIG", "httpCookie.name: must not be empty");
     return {
       kind: "cookie",
       name: cookie.name,

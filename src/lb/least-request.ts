@@ -42,7 +42,7 @@ export class LeastRequestLoadBalancer implements LoadBalancer {
     const weighted = endpoints.length > 1 && endpoints.some((e) => e.weight !== endpoints[0]?.weight);
     if (weighted) {
       this.#edf = new EdfScheduler();
-      endpoints.forEach((_, i) => this.#edf?.add(i, this.#weight(i)));
+      for (let i = 0; i < endpoints.length; i++) this.#edf.add(i, this.#weight(i));
     }
   }
 

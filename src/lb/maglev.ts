@@ -104,7 +104,12 @@ export class MaglevLoadBalancer implements LoadBalancer {
       minCount = Math.min(minCount, e.count);
       maxCount = Math.max(maxCount, e.count);
     }
-    this.#stats = { endpoints: endpoints.length, size, minEntriesPerHost: minCount, maxEntriesPerHost: maxCount };
+    this.#stats = {
+      endpoints: endpoints.length,
+      size,
+      minEntriesPerHost: minCount,
+      maxEntriesPerHost: maxCount,
+    };
   }
 
   choose(context: ChooseContext = {}): Endpoint | undefined {

@@ -22,7 +22,10 @@ export interface LoadBalancerOptions {
   readonly activeRequests?: ActiveRequests;
 }
 
-export type LoadBalancerFactory = (endpoints: readonly Endpoint[], options: LoadBalancerOptions) => LoadBalancer;
+export type LoadBalancerFactory = (
+  endpoints: readonly Endpoint[],
+  options: LoadBalancerOptions,
+) => LoadBalancer;
 
 export const loadBalancerFactories = {
   "ring-hash": (endpoints, options) => new RingHashLoadBalancer(endpoints, options),

@@ -38,7 +38,10 @@ export function validateRingSizes(min: number, max: number, field = "ring hash")
     ["maximum_ring_size", max],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 1) {
-      throw new SessionAffinityError("ERR_LB_CONFIG", `${field}: ${name} ${value} must be a positive integer`);
+      throw new SessionAffinityError(
+        "ERR_LB_CONFIG",
+        `${field}: ${name} ${value} must be a positive integer`,
+      );
     }
   }
   if (max > DEFAULT_MAX_RING_SIZE) {
@@ -48,7 +51,10 @@ export function validateRingSizes(min: number, max: number, field = "ring hash")
     );
   }
   if (min > max) {
-    throw new SessionAffinityError("ERR_LB_CONFIG", `${field}: minimum_ring_size (${min}) > maximum_ring_size (${max})`);
+    throw new SessionAffinityError(
+      "ERR_LB_CONFIG",
+      `${field}: minimum_ring_size (${min}) > maximum_ring_size (${max})`,
+    );
   }
 }
 

@@ -29,7 +29,7 @@ export class RoundRobinLoadBalancer implements LoadBalancer {
     const weighted = endpoints.length > 1 && endpoints.some((e) => e.weight !== endpoints[0]?.weight);
     if (weighted) {
       this.#edf = new EdfScheduler();
-      endpoints.forEach((e, i) => this.#edf?.add(i, e.weight));
+      for (const [i, e] of endpoints.entries()) this.#edf.add(i, e.weight);
     }
   }
 
@@ -37,7 +37,8 @@ export class RoundRobinLoadBalancer implements LoadBalancer {
     const n = this.endpoints.length;
     if (n === 0) return undefined;
     this.#random();
-    if (this.#edf) return this.endpoints[this.#edf.pickAndAdd((i) => (this.endpoints[i] as Endpoint).weight) as number];
+    if (this.#edf)
+      return this.endpoints[this.#edf.pickAndAdd((i) => (this.endpoints[i] as Endpoint).weight) as number];
     const endpoint = this.endpoints[this.#next];
     this.#next = (this.#next + 1) % n;
     return endpoint;

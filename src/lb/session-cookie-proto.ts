@@ -91,7 +91,9 @@ export function decodeSessionCookie(bytes: string): SessionCookie | undefined {
       const raw = bytes.slice(pos, pos + Number(length));
       pos += Number(length);
       try {
-        address = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(raw, (c) => c.charCodeAt(0)));
+        address = new TextDecoder("utf-8", { fatal: true }).decode(
+          Uint8Array.from(raw, (c) => c.charCodeAt(0)),
+        );
       } catch {
         return undefined;
       }

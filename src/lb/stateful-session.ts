@@ -25,16 +25,23 @@ export const PERSISTENT_SESSION_LABEL = "istio.io/persistent-session";
 export const PERSISTENT_SESSION_HEADER_LABEL = "istio.io/persistent-session-header";
 
 /** The session config Istio derives from a Service's labels, if any (cookie label wins). */
-export function sessionConfigFromLabels(labels: Readonly<Record<string, string>>): SessionStateConfig | undefined {
+export function sessionConfigFromLabels(
+  labels: Readonly<Record<string, string>>,
+): SessionStateConfig | undefined {
   const cookie = labels[PERSISTENT_SESSION_LABEL];
   if (cookie !== undefined) {
     const [name = "", path] = cookie.split(":");
-    if (name === "") throw new SessionAffinityError("ERR_LB_CONFIG", `${PERSISTENT_SESSION_LABEL}: cookie name is empty`);
+    if (name === "")
+      throw new SessionAffinityError("ERR_LB_CONFIG", `${PERSISTENT_SESSION_LABEL}: cookie name is empty`);
     return { kind: "cookie", name, path: path || "/" };
   }
   const header = labels[PERSISTENT_SESSION_HEADER_LABEL];
   if (header !== undefined) {
-    if (header === "") throw new SessionAffinityError("ERR_LB_CONFIG", `${PERSISTENT_SESSION_HEADER_LABEL}: header name is empty`);
+    if (header === "")
+      throw new SessionAffinityError(
+        "ERR_LB_CONFIG",
+        `${PERSISTENT_SESSION_HEADER_LABEL}: header name is empty`,
+      );
     return { kind: "header", name: header };
   }
   return undefined;

@@ -32,7 +32,8 @@ describe("parseCookieValue (Envoy HttpUtility tests)", () => {
       ["cookie", "; token3=abc123;"],
       ["cookie", '=; token4="abc123"'],
     ] as const;
-    for (const name of ["token1", "token2", "token3", "token4"]) assert.equal(parseCookieValue(headers, name), "abc123");
+    for (const name of ["token1", "token2", "token3", "token4"])
+      assert.equal(parseCookieValue(headers, name), "abc123");
   });
 
   it("TestParseCookieWithQuotes: exactly one surrounding pair of quotes is stripped", () => {
@@ -61,9 +62,16 @@ describe("makeSetCookieValue (Envoy HttpUtility.TestMakeSetCookieValue)", () => 
     assert.equal(makeSetCookieValue("name", "value", "", 0, true), 'name="value"; HttpOnly');
     assert.equal(makeSetCookieValue("name", "value", "/", 10, false), 'name="value"; Max-Age=10; Path=/');
     assert.equal(makeSetCookieValue("name", "value", "/", 0, false), 'name="value"; Path=/');
-    assert.equal(makeSetCookieValue("name", "value", "/", 10, true), 'name="value"; Max-Age=10; Path=/; HttpOnly');
+    assert.equal(
+      makeSetCookieValue("name", "value", "/", 10, true),
+      'name="value"; Max-Age=10; Path=/; HttpOnly',
+    );
     assert.equal(makeSetCookieValue("name", "value", "/", 0, true), 'name="value"; Path=/; HttpOnly');
-    const attributes = [{ name: "SameSite", value: "None" }, { name: "Secure", value: "" }, { name: "Partitioned" }];
+    const attributes = [
+      { name: "SameSite", value: "None" },
+      { name: "Secure", value: "" },
+      { name: "Partitioned" },
+    ];
     assert.equal(
       makeSetCookieValue("name", "value", "/", 0, true, attributes),
       'name="value"; Path=/; SameSite=None; Secure; Partitioned; HttpOnly',

@@ -10,14 +10,29 @@ const request = (headers: [string, string][] = [], path = "/") => ({ headers, pa
 // Expectations from Envoy's test/common/http/hash_policy_test.cc (HashPolicyImplTest).
 describe("hash policies (Envoy HashPolicyImplTest)", () => {
   it("HeaderHashForSingleHeaderValue: xxh64 of the value", () => {
-    const r = computeHash([{ kind: "header", name: "x-test-header" }], request([["x-test-header", "test-value"]]));
+    const r = computeHash(
+      [{ kind: "header", name: "x-test-header" }],
+      request([["x-test-header", "test-value"]]),
+    );
     assert.equal(r.hash, xxh64("test-value"));
   });
 
   it("MultipleHeaderValues / SameHashForDifferentHeaderOrder: sorted values, seed-chained", () => {
     const policy = [{ kind: "header", name: "x-multi-header" }] as const;
-    const a = computeHash(policy, request([["x-multi-header", "value1"], ["x-multi-header", "value2"]]));
-    const b = computeHash(policy, request([["x-multi-header", "value2"], ["x-multi-header", "value1"]]));
+    const a = computeHash(
+      policy,
+      request([
+        ["x-multi-header", "value1"],
+        ["x-multi-header", "value2"],
+      ]),
+    );
+    const b = computeHash(
+      policy,
+      request([
+        ["x-multi-header", "value2"],
+        ["x-multi-header", "value1"],
+      ]),
+    );
     assert.equal(a.hash, xxh64Chain(["value1", "value2"]));
     assert.equal(b.hash, a.hash);
   });
@@ -31,7 +46,10 @@ describe("hash policies (Envoy HashPolicyImplTest)", () => {
   });
 
   it("CookieHashForPresentCookie: xxh64 of the cookie value", () => {
-    const r = computeHash([{ kind: "cookie", name: "test-cookie" }], request([["cookie", "test-cookie=cookie-value"]]));
+    const r = computeHash(
+      [{ kind: "cookie", name: "test-cookie" }],
+      request([["cookie", "test-cookie=cookie-value"]]),
+    );
     assert.equal(r.hash, xxh64("cookie-value"));
     assert.equal(r.setCookie, undefined);
   });
@@ -84,7 +102,11 @@ describe("hash policies (Envoy HashPolicyImplTest)", () => {
   it("QueryParameterHash*: first raw value; absent parameter or no path gives no hash", () => {
     const policy = [{ kind: "query", name: "test-param" }] as const;
     assert.equal(computeHash(policy, request([], "/test?test-param=param-value")).hash, xxh64("param-value"));
-    assert.equal(computeHash([{ kind: "query", name: "missing-param" }], request([], "/test?some-param=other-value")).hash, undefined);
+    assert.equal(
+      computeHash([{ kind: "query", name: "missing-param" }], request([], "/test?some-param=other-value"))
+        .hash,
+      undefined,
+    );
     assert.equal(computeHash(policy, request([], "")).hash, undefined);
   });
 
@@ -136,6 +158,9 @@ describe("Istio consistentHash mapping", () => {
   });
 
   it("the generated value is hex16(xxh64(remote + local)) (fact-sheet example)", () => {
-    assert.equal(generatedCookieValue({ ip: "10.244.0.1", port: 54321 }, { ip: "10.244.0.7", port: 8080 }), "071ab12ec2c21647");
+    assert.equal(
+      generatedCookieValue({ ip: "10.244.0.1", port: 54321 }, { ip: "10.244.0.7", port: 8080 }),
+      "071ab12ec2c21647",
+    );
   });
 });

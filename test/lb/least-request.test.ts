@@ -10,7 +10,7 @@ const hosts = (ports: number[], weights: number[] = []): Endpoint[] =>
 
 function books(endpoints: Endpoint[], counts: number[]): ActiveRequests {
   const active = new ActiveRequests();
-  endpoints.forEach((e, i) => active.set(e.address, counts[i] ?? 0));
+  for (const [i, e] of endpoints.entries()) active.set(e.address, counts[i] ?? 0);
   return active;
 }
 
@@ -26,17 +26,33 @@ describe("least request (Envoy LeastRequestLoadBalancerTest)", () => {
   it("Normal: of two sampled hosts the one with fewer active requests wins", () => {
     const h = hosts([80, 81]);
     const active = books(h, [1, 2]);
-    assert.equal(new LeastRequestLoadBalancer(h, { activeRequests: active, random: sequenceRandom([0n, 2n, 3n]) }).choose(), h[0]);
+    assert.equal(
+      new LeastRequestLoadBalancer(h, {
+        activeRequests: active,
+        random: sequenceRandom([0n, 2n, 3n]),
+      }).choose(),
+      h[0],
+    );
     active.set(h[0]?.address as string, 2);
     active.set(h[1]?.address as string, 1);
-    assert.equal(new LeastRequestLoadBalancer(h, { activeRequests: active, random: sequenceRandom([0n, 2n, 3n]) }).choose(), h[1]);
+    assert.equal(
+      new LeastRequestLoadBalancer(h, {
+        activeRequests: active,
+        random: sequenceRandom([0n, 2n, 3n]),
+      }).choose(),
+      h[1],
+    );
   });
 
   it("PNC: choice counts 0 and 2 sample twice, 5 samples five times", () => {
     const h = hosts([80, 81, 82, 83]);
     const active = books(h, [4, 3, 2, 1]);
     for (const choiceCount of [0, 2, 5]) {
-      const lb = new LeastRequestLoadBalancer(h, { activeRequests: active, choiceCount, random: sequenceRandom([0n]) });
+      const lb = new LeastRequestLoadBalancer(h, {
+        activeRequests: active,
+        choiceCount,
+        random: sequenceRandom([0n]),
+      });
       assert.equal(lb.choose(), h[0], `all-zero draws, choice_count ${choiceCount}`);
     }
     const p5c = new LeastRequestLoadBalancer(h, {

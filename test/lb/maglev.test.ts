@@ -68,7 +68,10 @@ describe("Maglev (Envoy MaglevLoadBalancerTest)", () => {
   it("NoPrimeNumber: a table size of 8 is rejected", () => {
     assert.throws(
       () => new MaglevLoadBalancer(six(), { tableSize: 8 }),
-      (err: unknown) => err instanceof SessionAffinityError && err.code === "ERR_LB_CONFIG" && /8 is not prime/.test(err.message),
+      (err: unknown) =>
+        err instanceof SessionAffinityError &&
+        err.code === "ERR_LB_CONFIG" &&
+        /8 is not prime/.test(err.message),
     );
   });
 
@@ -96,7 +99,7 @@ describe("Maglev (fact-sheet worked example)", () => {
   it("five pods fill 13108/13108/13107/13107/13107 slots and the cookie lands in slot 56308 on .11", () => {
     const lb = new MaglevLoadBalancer(pods);
     const counts = [0, 0, 0, 0, 0];
-    for (const host of lb.table()) counts[host]++;
+    for (const host of lb.table()) counts[host] = (counts[host] ?? 0) + 1;
     assert.deepEqual(counts, [13108, 13108, 13107, 13107, 13107]);
     const hash = xxh64("071ab12ec2c21647");
     assert.equal(hash % 65537n, 56308n);

@@ -9,9 +9,18 @@ const withPredicate = { numRetries: 2, hostSelectionRetryMaxAttempts: 2, previou
 
 describe("Istio's retry policy", () => {
   it("drops the previous-hosts predicate only for a single consistent-hash destination", () => {
-    assert.equal(istioDefaultRetryPolicy({ consistentHash: true, destinations: 1 }).previousHostsPredicate, false);
-    assert.equal(istioDefaultRetryPolicy({ consistentHash: true, destinations: 2 }).previousHostsPredicate, true);
-    assert.equal(istioDefaultRetryPolicy({ consistentHash: false, destinations: 1 }).previousHostsPredicate, true);
+    assert.equal(
+      istioDefaultRetryPolicy({ consistentHash: true, destinations: 1 }).previousHostsPredicate,
+      false,
+    );
+    assert.equal(
+      istioDefaultRetryPolicy({ consistentHash: true, destinations: 2 }).previousHostsPredicate,
+      true,
+    );
+    assert.equal(
+      istioDefaultRetryPolicy({ consistentHash: false, destinations: 1 }).previousHostsPredicate,
+      true,
+    );
     assert.deepEqual(istioDefaultRetryPolicy({ consistentHash: false, destinations: 1 }), {
       numRetries: 2,
       hostSelectionRetryMaxAttempts: 5,
@@ -28,15 +37,25 @@ describe("host selection loop (Envoy BasicWithRetryHostPredicate)", () => {
   });
 
   it("a retry skips the previous host by moving to the next ring entry", () => {
-    const host = selectHost(ring, { hash: 0n, previousHosts: new Set(["127.0.0.1:94"]), policy: withPredicate });
+    const host = selectHost(ring, {
+      hash: 0n,
+      previousHosts: new Set(["127.0.0.1:94"]),
+      policy: withPredicate,
+    });
     assert.equal(host?.address, "127.0.0.1:92");
   });
 
   it("when every attempt is rejected the last attempted host is returned", () => {
     const all = new Set(six.map((h) => h.address));
-    assert.equal(selectHost(ring, { hash: 0n, previousHosts: all, policy: withPredicate })?.address, "127.0.0.1:90");
+    assert.equal(
+      selectHost(ring, { hash: 0n, previousHosts: all, policy: withPredicate })?.address,
+      "127.0.0.1:90",
+    );
     const maglev = new MaglevLoadBalancer(six, { tableSize: 7 });
-    assert.equal(selectHost(maglev, { hash: 10n, previousHosts: all, policy: withPredicate })?.address, "127.0.0.1:95");
+    assert.equal(
+      selectHost(maglev, { hash: 10n, previousHosts: all, policy: withPredicate })?.address,
+      "127.0.0.1:95",
+    );
   });
 
   it("without the predicate (Istio ≥1.23, single consistent-hash destination) retries stay on the host", () => {

@@ -11,6 +11,9 @@ import { xxh64 } from "../../src/lb/xxhash64.js";
 // without the scheme, i.e. "127.0.0.1:<port>".
 const local = (port: number, weight = 1): Endpoint => ({ address: `127.0.0.1:${port}`, weight });
 const ports = (list: number[]) => list.map((p) => local(p));
+const bump = (counts: number[], i: number) => {
+  counts[i] = (counts[i] ?? 0) + 1;
+};
 const portOf = (e: Endpoint | undefined) => Number(e?.address.split(":")[1]);
 
 // Expectations below are from Envoy's test/extensions/load_balancing_policies/ring_hash/ring_hash_lb_test.cc.
@@ -122,10 +125,15 @@ describe("ring hash (Envoy RingHashLoadBalancerTest)", () => {
 
   it("HostWeightedLargeRing: 6000 evenly spaced hashes land 987/1932/3081", () => {
     const lb = new RingHashLoadBalancer([local(90, 1), local(91, 2), local(92, 3)], { minRingSize: 6144 });
-    assert.deepEqual(lb.stats(), { endpoints: 3, size: 6144, minEntriesPerHost: 1024, maxEntriesPerHost: 3072 });
+    assert.deepEqual(lb.stats(), {
+      endpoints: 3,
+      size: 6144,
+      minEntriesPerHost: 1024,
+      maxEntriesPerHost: 3072,
+    });
     const counts = [0, 0, 0];
     const step = UINT64_MAX / 6000n;
-    for (let i = 0n; i < 6000n; i++) counts[portOf(lb.choose({ hash: i * step })) - 90]++;
+    for (let i = 0n; i < 6000n; i++) bump(counts, portOf(lb.choose({ hash: i * step })) - 90);
     assert.deepEqual(counts, [987, 1932, 3081]);
   });
 
@@ -134,7 +142,7 @@ describe("ring hash (Envoy RingHashLoadBalancerTest)", () => {
     assert.deepEqual(lb.stats(), { endpoints: 4, size: 2, minEntriesPerHost: 0, maxEntriesPerHost: 1 });
     const counts = [0, 0, 0, 0];
     const step = UINT64_MAX / 1024n;
-    for (let i = 0n; i < 1024n; i++) counts[portOf(lb.choose({ hash: i * step })) - 90]++;
+    for (let i = 0n; i < 1024n; i++) bump(counts, portOf(lb.choose({ hash: i * step })) - 90);
     assert.equal(counts.filter((c) => c === 0).length, 2);
     assert.equal(
       counts.reduce((a, b) => a + b, 0),
@@ -144,10 +152,15 @@ describe("ring hash (Envoy RingHashLoadBalancerTest)", () => {
 
   it("LargeFractionalScale: 2 hosts on a ring of 1023 get 511/512 entries and 526/497 hits", () => {
     const lb = new RingHashLoadBalancer(ports([90, 91]), { minRingSize: 1023, maxRingSize: 1023 });
-    assert.deepEqual(lb.stats(), { endpoints: 2, size: 1023, minEntriesPerHost: 511, maxEntriesPerHost: 512 });
+    assert.deepEqual(lb.stats(), {
+      endpoints: 2,
+      size: 1023,
+      minEntriesPerHost: 511,
+      maxEntriesPerHost: 512,
+    });
     const counts = [0, 0];
     const step = UINT64_MAX / 1023n;
-    for (let i = 0n; i < 1023n; i++) counts[portOf(lb.choose({ hash: i * step })) - 90]++;
+    for (let i = 0n; i < 1023n; i++) bump(counts, portOf(lb.choose({ hash: i * step })) - 90);
     assert.deepEqual(counts, [526, 497]);
   });
 
@@ -175,7 +188,12 @@ describe("ring hash (fact-sheet worked example, Istio default min ring 1024)", (
   const lb = new RingHashLoadBalancer(pods, { minRingSize: 1024 });
 
   it("five pods give 205 entries each, 1025 in total, starting at (23782503374773142, .12)", () => {
-    assert.deepEqual(lb.stats(), { endpoints: 5, size: 1025, minEntriesPerHost: 205, maxEntriesPerHost: 205 });
+    assert.deepEqual(lb.stats(), {
+      endpoints: 5,
+      size: 1025,
+      minEntriesPerHost: 205,
+      maxEntriesPerHost: 205,
+    });
     const first = lb.entries()[0];
     assert.equal(first?.hash, 23782503374773142n);
     assert.equal(first?.endpoint.address, "10.244.0.12:8080");

@@ -43,7 +43,10 @@ describe("random", () => {
     const h = hosts(4);
     const lb = new RandomLoadBalancer(h, seededRandom(7));
     const counts = [0, 0, 0, 0];
-    for (let i = 0; i < 4000; i++) counts[h.indexOf(lb.choose() as Endpoint)]++;
+    for (let i = 0; i < 4000; i++) {
+      const at = h.indexOf(lb.choose() as Endpoint);
+      counts[at] = (counts[at] ?? 0) + 1;
+    }
     for (const c of counts) assert.ok(Math.abs(c - 1000) < 100, `count ${c}`);
   });
 });

@@ -58,7 +58,10 @@ describe("stateful session routing", () => {
   });
 
   it("routes to the encoded endpoint while it is usable, and not on a retry", () => {
-    const session = readSession(config, { headers: [["cookie", 'session="Cg8xMC4yNDQuMC43OjgwODA="']], path: "/x" });
+    const session = readSession(config, {
+      headers: [["cookie", 'session="Cg8xMC4yNDQuMC43OjgwODA="']],
+      path: "/x",
+    });
     assert.equal(session.address, "10.244.0.7:8080");
     assert.equal(overrideHost(session.address, pods)?.address, "10.244.0.7:8080");
     assert.equal(overrideHost(session.address, pods, true), undefined);
@@ -70,9 +73,10 @@ describe("stateful session routing", () => {
     assert.deepEqual(sessionResponseHeaders(config, "10.244.0.7:8080", "10.244.0.8:8080"), [
       ["set-cookie", 'session="Cg8xMC4yNDQuMC44OjgwODA="; Path=/; HttpOnly'],
     ]);
-    assert.deepEqual(sessionResponseHeaders({ kind: "header", name: "X-Session" }, undefined, "10.244.0.7:8080"), [
-      ["x-session", "MTAuMjQ0LjAuNzo4MDgw"],
-    ]);
+    assert.deepEqual(
+      sessionResponseHeaders({ kind: "header", name: "X-Session" }, undefined, "10.244.0.7:8080"),
+      [["x-session", "MTAuMjQ0LjAuNzo4MDgw"]],
+    );
   });
 
   it("matches cookie paths as Envoy does", () => {
