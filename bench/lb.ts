@@ -108,7 +108,7 @@ const markdown = [
   "Picks are the median of 15 rounds of the mean over a batch; builds the median of whole builds.",
   "xxHash64 comes from @node-rs/xxhash; no own implementation was written, so there is no comparison.",
   "Least-request picks sit close to the 0.3 µs target (three 64-bit random draws per pick); on a",
-  "shared 2-vCPU machine repeated runs ranged about 0.23–0.32 µs, so treat that row as borderline.",
+  "shared 2-vCPU machine repeated runs ranged about 0.2–0.32 µs, so treat that row as borderline.",
 ].join("\n");
 
 console.log(markdown);
