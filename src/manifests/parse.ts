@@ -21,13 +21,16 @@ export function parseManifests(text: string, file: string): ManifestSet {
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {
         const line = error.linePos?.[0].line ?? lineAt(error.pos[0]);
-        problems.push({ file, line, code: "yaml-syntax", message: error.message.split("\n")[0] ?? "" });
+        const message = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
+        problems.push({ file, line, code: "yaml-syntax", message });
       }
       continue;
     }
     const root = doc.contents;
     if (root === null) continue;
     const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    // `---` followed by nothing (or only comments) is an empty document, not an object.
+    if (value === null || value === undefined) continue;
     const candidates: { value: unknown; node: Node; prefix: FieldPath }[] = [];
     if (isPlainObject(value) && value.kind === "List" && Array.isArray(value.items) && isMap(root)) {
       const itemsNode = root.get("items", true);

@@ -163,7 +163,7 @@ class ReadRecorder {
       const reads = this.#reads.get(value);
       if (!reads) return;
       if (Array.isArray(value)) {
-        value.forEach((item, i) => visit(item, [...path, i], depth + 1));
+        for (const [i, item] of value.entries()) visit(item, [...path, i], depth + 1);
         return;
       }
       const freeForm = reads.enumerated || reads.keys.size === 0;

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { readdir } from "node:fs/promises";
+import { describe, it } from "node:test";
+import { lintManifests } from "../../src/lint/index.js";
+import { loadManifests } from "../../src/manifests/index.js";
+
+const DIR = "test/fixtures/lint";
+
+/**
+ * Every fixture with the exact findings it must produce, as "line kind/name rule-id detail", where
+ * detail is the message up to the rule's reason (" — ...").
+ */
+const EXPECTED: Record<string, string[]> = {
+  "unknown-field.yaml": [
+    '28 DestinationRule/web schema/unknown-field unknown field "spec.trafficPolicy.loadBalancer.consistantHash"',
+    '38 Pod/debug schema/unknown-field unknown field "spec.containers[0].ports[0].nmae"',
+  ],
+  "wrong-types.yaml": [
+    '6 Deployment/web schema/invalid spec.replicas must be integer, got string "2"',
+    '12 Deployment/web schema/invalid spec.template.spec.containers[0].resources.limits.memory must be a valid quantity, got string "lots"',
+    '20 Service/web schema/invalid spec.type must be one of ClusterIP, ExternalName, LoadBalancer, NodePort, got string "Balanced"',
+    '29 DestinationRule/web schema/invalid spec.trafficPolicy.loadBalancer.simple must be one of UNSPECIFIED, LEAST_CONN, RANDOM, PASSTHROUGH, ROUND_ROBIN, LEAST_REQUEST, got string "ROUND"',
+  ],
+  "walkthrough-cookie.yaml": [
+    '33 DestinationRule/session pitfall/cookie-without-ttl DestinationRule session: httpCookie "sid" has no ttl, so the gateway never sets it',
+    '34 DestinationRule/session pitfall/cookie-name-collision DestinationRule session: httpCookie "sid" is also the app\'s session cookie',
+  ],
+  "istio-validation.yaml": [
+    "30 DestinationRule/maglev istio/maglev-table-size DestinationRule maglev: maglev.tableSize 65536 is not a prime number",
+    "38 DestinationRule/cookie istio/one-lb-policy DestinationRule cookie: loadBalancer sets both simple (ROUND_ROBIN) and consistentHash",
+    "38 DestinationRule/cookie schema/invalid spec.trafficPolicy.loadBalancer must match exactly one of its allowed forms (set only one of the alternative fields)",
+    "41 DestinationRule/cookie istio/cookie-name DestinationRule cookie: httpCookie has no name",
+    '42 DestinationRule/cookie istio/duration DestinationRule cookie: httpCookie.ttl "30m" is not a duration such as "1800s" or "0.5s"',
+    '43 DestinationRule/cookie istio/cookie-attribute DestinationRule cookie: httpCookie attribute "SameSite" is repeated',
+    "45 DestinationRule/cookie istio/port-level-port DestinationRule cookie: portLevelSettings[0] has no port",
+    "46 DestinationRule/cookie istio/empty-traffic-policy DestinationRule cookie: portLevelSettings[1] has no settings",
+    "55 DestinationRule/rings istio/one-hash-key DestinationRule rings: consistentHash sets httpHeaderName and useSourceIp; exactly one of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName is allowed",
+    "58 DestinationRule/rings istio/minimum-ring-size-deprecated DestinationRule rings: consistentHash.minimumRingSize 1024 is deprecated; use ringHash.minimumRingSize",
+    "58 DestinationRule/rings istio/ring-size-conflict DestinationRule rings: minimumRingSize 1024 is set together with ringHash",
+    "63 DestinationRule/rings istio/empty-traffic-policy DestinationRule rings: trafficPolicy has no settings",
+  ],
+  "broken-references.yaml": [
+    '19 Service/web xref/target-port Service web: targetPort "web" is not a container port of Deployment/web (declared: http/8080)',
+    "25 Service/api xref/service-selector Service api: selector app=api matches no pod template among Deployment/web",
+    '33 VirtualService/web xref/gateway VirtualService web: gateway "public-gateway" is not among the linted manifests',
+    '36 VirtualService/web xref/route-subset VirtualService web: subset "v2" of host "web" is defined by no DestinationRule',
+    '38 VirtualService/web xref/route-host VirtualService web: destination host "shop.default.svc.cluster.local" matches no Service',
+    '49 DestinationRule/web xref/subset-labels DestinationRule web: subset "v3" labels version=v3 select no pod of Service web',
+    '55 DestinationRule/cart xref/destination-rule-host DestinationRule cart: host "cart" matches no Service',
+  ],
+  "protocol-and-affinity.yaml": [
+    "19 Service/web pitfall/client-ip-affinity Service web: sessionAffinity ClientIP has no effect on traffic through Istio proxies",
+    '21 Service/web pitfall/port-not-http Service web: port 80 (name "web") has no http appProtocol or name prefix, but DestinationRule web hashes on HTTP data',
+    '22 Service/web pitfall/port-not-http Service web: port 9090 (name "metrics") has no http appProtocol or name prefix, but DestinationRule web hashes on HTTP data',
+  ],
+  "hash-and-routing.yaml": [
+    "31 DestinationRule/web pitfall/hash-with-outlier-detection DestinationRule web: consistentHash is combined with outlierDetection",
+    "46 VirtualService/web pitfall/hash-weighted-destinations VirtualService web: http[0] splits over 2 subset destinations of a consistent-hash host",
+    "47 VirtualService/web pitfall/port-level-hash-without-route-port VirtualService web: destination web names no port, so DestinationRule web's port-level consistentHash is not applied",
+    "48 VirtualService/web pitfall/port-level-hash-without-route-port VirtualService web: destination web names no port, so DestinationRule web's port-level consistentHash is not applied",
+  ],
+  "gateways.yaml": [
+    "25 Deployment/ingress pitfall/hash-with-gateway-replicas Deployment/ingress: gateway for Gateway/public runs 3 replicas while a DestinationRule uses consistentHash",
+    "41 Gateway/public pitfall/tls-passthrough Gateway public: servers[0] passes TLS through while DestinationRule web hashes on HTTP data",
+    "52 VirtualService/web pitfall/tls-passthrough VirtualService web: tls route to web, which DestinationRule web hashes on HTTP data",
+  ],
+  "namespaces.yaml": [
+    '25 DestinationRule/web pitfall/short-host-other-namespace DestinationRule web: host "web" is looked up in namespace istio-system, but Service web is in apps; write web.apps.svc.cluster.local',
+  ],
+  "gateway-api.yaml": [
+    "3 HTTPRoute/web schema/no-schema no schema for gateway.networking.k8s.io/v1 HTTPRoute",
+    "9 HTTPRoute/web pitfall/gateway-api-session-persistence HTTPRoute web: rules[0].sessionPersistence is set",
+  ],
+  "replicas-and-shutdown.yaml": [
+    "5 Deployment/session-deployment pitfall/single-replica Deployment/session-deployment: replicas defaults to 1 behind consistent-hash Service session-svc",
+    "10 Deployment/session-deployment pitfall/termination-grace Deployment/session-deployment: terminationGracePeriodSeconds 10 is not above SHUTDOWN_DELAY_MS 5000 + SHUTDOWN_TIMEOUT_MS 10000",
+    '24 Service/session-svc pitfall/cookie-name-collision Service session-svc: persistent-session cookie "sid" is also the app\'s session cookie',
+  ],
+  "malformed.yaml": [
+    "2 -/- manifest/not-an-object document is not a mapping of fields",
+    "5 ConfigMap/- manifest/missing-name metadata.name must be a non-empty string",
+    "10 -/- manifest/missing-type apiVersion and kind must both be non-empty strings",
+    "20 ConfigMap/twice manifest/duplicate ConfigMap/twice is also defined at test/fixtures/lint/malformed.yaml:13",
+    "26 -/- manifest/yaml-syntax Flow map in block collection must be sufficiently indented and end with a }",
+  ],
+};
+
+describe("lint fixtures", () => {
+  it("has an expectation for every fixture file", async () => {
+    const files = (await readdir(DIR)).filter((f) => f.endsWith(".yaml")).sort();
+    assert.deepEqual(files, Object.keys(EXPECTED).sort());
+  });
+
+  for (const [fixture, expected] of Object.entries(EXPECTED)) {
+    it(`${fixture} produces exactly its expected findings`, async () => {
+      const file = `${DIR}/${fixture}`;
+      const findings = await lintManifests(await loadManifests([file]));
+      assert.ok(findings.every((f) => f.file === file));
+      const actual = findings.map(
+        (f) => `${f.line} ${f.kind}/${f.name} ${f.ruleId} ${f.message.split(" — ")[0]}`,
+      );
+      assert.deepEqual(actual, expected);
+    });
+  }
+});

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { validateSchema } from "../../src/manifests/index.js";
+
+const dr = (loadBalancer: unknown, apiVersion = "networking.istio.io/v1") => ({
+  apiVersion,
+  kind: "DestinationRule",
+  metadata: { name: "web" },
+  spec: { host: "web", trafficPolicy: { loadBalancer } },
+});
+
+describe("validateSchema", () => {
+  it("validates networking.istio.io/v1 objects with the v1beta1 schema", async () => {
+    const result = await validateSchema(dr({ simple: "ROUND_ROBIN" }));
+    assert.deepEqual(result, {
+      status: "validated",
+      schema: "networking.istio.io/v1beta1 DestinationRule",
+      issues: [],
+    });
+  });
+
+  it("reports a field the schema does not define, with its path", async () => {
+    const result = await validateSchema(dr({ consistantHash: { useSourceIp: true } }));
+    assert.equal(result.status, "validated");
+    assert.deepEqual(result.issues, [
+      {
+        code: "unknown-field",
+        path: ["spec", "trafficPolicy", "loadBalancer", "consistantHash"],
+        message: 'unknown field "spec.trafficPolicy.loadBalancer.consistantHash"',
+      },
+    ]);
+  });
+
+  it("does not report keys of free-form maps such as labels and annotations", async () => {
+    const result = await validateSchema({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "web", labels: { anything: "x" }, annotations: { "example.com/a": "b" } },
+      spec: { selector: { app: "web" }, ports: [{ port: 80 }] },
+    });
+    assert.deepEqual(result, { status: "validated", schema: "v1 Service", issues: [] });
+  });
+
+  it("accepts Istio fields newer than the bundled schema", async () => {
+    const result = await validateSchema(
+      dr({ consistentHash: { httpCookie: { name: "r", ttl: "0s", attributes: [{ name: "Secure" }] } } }),
+    );
+    assert.equal(result.status, "validated");
+    assert.deepEqual(result.issues, []);
+  });
+
+  it("names the field, the expected type and the value of a type error", async () => {
+    const result = await validateSchema({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "web" },
+      spec: { ports: [{ port: 80, targetPort: true }] },
+    });
+    assert.equal(result.status, "validated");
+    assert.deepEqual(result.issues, [
+      {
+        code: "invalid",
+        path: ["spec", "ports", 0, "targetPort"],
+        message: "spec.ports[0].targetPort must be string or integer, got boolean true",
+      },
+    ]);
+  });
+
+  it("says no-schema for kinds neither package describes", async () => {
+    const result = await validateSchema({
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      metadata: { name: "r" },
+    });
+    assert.deepEqual(result, { status: "no-schema" });
+  });
+});
