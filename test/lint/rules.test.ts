@@ -7,7 +7,7 @@ import { parseManifests } from "../../src/manifests/index.js";
 describe("rule catalogue", () => {
   it("documents every rule id in docs/lint-rules.md with its severity, and no others", async () => {
     const doc = await readFile("docs/lint-rules.md", "utf8");
-    const rows = [...doc.matchAll(/^\| `([a-z-]+\/[a-z-]+)` \| (error|warning) \|/gm)].map((m) => [
+    const rows = [...doc.matchAll(/^\| `([a-z-]+\/[a-z-]+)`\s*\| (error|warning)\s*\|/gm)].map((m) => [
       m[1],
       m[2],
     ]);

@@ -31,7 +31,7 @@ describe("parseManifests", () => {
         ["x.yaml", 12, 1, "networking.istio.io/v1", "DestinationRule", "web", undefined],
       ],
     );
-    assert.equal((set.documents[1]?.object.spec as { host: string }).host, "web");
+    assert.deepEqual(set.documents[1]?.object.spec, { host: "web" });
   });
 
   it("gives the line of a nested field, and of its deepest present ancestor when the field is absent", () => {
