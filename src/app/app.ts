@@ -39,7 +39,13 @@ export function createApp(options: AppOptions): App {
   let closing = false;
   let lastStoreWarning = 0;
 
-  function send(res: ServerResponse, status: number, type: string, body: string, headers?: Record<string, string>) {
+  function send(
+    res: ServerResponse,
+    status: number,
+    type: string,
+    body: string,
+    headers?: Record<string, string>,
+  ) {
     res.statusCode = status;
     res.setHeader("Content-Type", type);
     res.setHeader("Content-Length", Buffer.byteLength(body));

@@ -12,8 +12,16 @@ const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/;
 const VARIABLES = {
   PORT: { schema: int(0, 65535), default: "8080", help: "TCP port to listen on (0 picks a free one)" },
   HOST: { schema: z.string().min(1), default: "0.0.0.0", help: "address to listen on" },
-  POD_NAME: { schema: z.string(), default: "", help: "name shown as Hostname (Kubernetes downward API); empty: OS hostname" },
-  SESSION_STORE: { schema: z.enum(["memory", "redis"]), default: "memory", help: "where session state lives: memory | redis" },
+  POD_NAME: {
+    schema: z.string(),
+    default: "",
+    help: "name shown as Hostname (Kubernetes downward API); empty: OS hostname",
+  },
+  SESSION_STORE: {
+    schema: z.enum(["memory", "redis"]),
+    default: "memory",
+    help: "where session state lives: memory | redis",
+  },
   REDIS_URL: {
     schema: z.string().regex(/^rediss?:\/\/\S+$/, "must be a redis:// or rediss:// URL"),
     default: "redis://127.0.0.1:6379",
@@ -22,28 +30,57 @@ const VARIABLES = {
   REDIS_CLUSTER_NODES: {
     schema: z
       .string()
-      .refine((v) => v === "" || v.split(",").every((n) => hostPort.test(n.trim())), "must be a comma-separated list of host:port")
+      .refine(
+        (v) => v === "" || v.split(",").every((n) => hostPort.test(n.trim())),
+        "must be a comma-separated list of host:port",
+      )
       .transform((v) => (v === "" ? [] : v.split(",").map((n) => n.trim()))),
     default: "",
     help: "Redis Cluster seed nodes host:port,host:port (overrides REDIS_URL's host)",
   },
-  REDIS_KEY_PREFIX: { schema: z.string().max(128), default: "session:", help: "prefix of every session key in Redis" },
+  REDIS_KEY_PREFIX: {
+    schema: z.string().max(128),
+    default: "session:",
+    help: "prefix of every session key in Redis",
+  },
   SESSION_SECRET: {
     schema: z.string().refine((v) => v === "" || v.length >= 16, "must be at least 16 characters"),
     default: "",
     help: "HMAC key that signs session ids (required for redis; shared by all replicas)",
   },
-  SESSION_TTL_SECONDS: { schema: int(1, 31_536_000), default: "1800", help: "idle seconds before a session expires (sliding)" },
-  MAX_SESSIONS: { schema: int(1, 16_000_000), default: "1000000", help: "memory store capacity, at most 16000000 (a V8 Map limit); least recently used evicted" },
+  SESSION_TTL_SECONDS: {
+    schema: int(1, 31_536_000),
+    default: "1800",
+    help: "idle seconds before a session expires (sliding)",
+  },
+  MAX_SESSIONS: {
+    schema: int(1, 16_000_000),
+    default: "1000000",
+    help: "memory store capacity, at most 16000000 (a V8 Map limit); least recently used evicted",
+  },
   COOKIE_NAME: {
-    schema: z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/, "must be a cookie-name token of 1-64 characters"),
+    schema: z
+      .string()
+      .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/, "must be a cookie-name token of 1-64 characters"),
     default: "sid",
     help: "name of the session cookie",
   },
   COOKIE_SECURE: { schema: bool, default: "false", help: "add Secure to the session cookie: true | false" },
-  STORE_TIMEOUT_MS: { schema: int(1, 60_000), default: "1000", help: "a store call slower than this answers 503" },
-  SHUTDOWN_DELAY_MS: { schema: int(0, 600_000), default: "0", help: "on SIGTERM, keep serving this long (readyz 503) before closing" },
-  SHUTDOWN_TIMEOUT_MS: { schema: int(0, 600_000), default: "10000", help: "after closing, wait this long for in-flight requests" },
+  STORE_TIMEOUT_MS: {
+    schema: int(1, 60_000),
+    default: "1000",
+    help: "a store call slower than this answers 503",
+  },
+  SHUTDOWN_DELAY_MS: {
+    schema: int(0, 600_000),
+    default: "0",
+    help: "on SIGTERM, keep serving this long (readyz 503) before closing",
+  },
+  SHUTDOWN_TIMEOUT_MS: {
+    schema: int(0, 600_000),
+    default: "10000",
+    help: "after closing, wait this long for in-flight requests",
+  },
   LOG_LEVEL: {
     schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     default: "info",
@@ -62,7 +99,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const parsed = spec.schema.safeParse(raw);
     if (!parsed.success) {
       const reason = parsed.error.issues[0]?.message ?? "invalid";
-      throw new SessionAffinityError("ERR_CONFIG", `${name}=${JSON.stringify(raw)}: ${describe(reason, spec)}`);
+      throw new SessionAffinityError(
+        "ERR_CONFIG",
+        `${name}=${JSON.stringify(raw)}: ${describe(reason, spec)}`,
+      );
     }
     out[name] = parsed.data;
   }
@@ -92,6 +132,9 @@ export function redactedConfig(config: Config): Record<string, unknown> {
 export function configHelp(): string {
   const width = Math.max(...Object.keys(VARIABLES).map((k) => k.length));
   return Object.entries(VARIABLES)
-    .map(([name, spec]) => `  ${name.padEnd(width)}  ${spec.help} (default: ${spec.default === "" ? "empty" : spec.default})`)
+    .map(
+      ([name, spec]) =>
+        `  ${name.padEnd(width)}  ${spec.help} (default: ${spec.default === "" ? "empty" : spec.default})`,
+    )
     .join("\n");
 }

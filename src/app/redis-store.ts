@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { SessionAffinityError } from "../errors.js";
 import type { SessionHit, SessionStore } from "./session-store.js";
@@ -32,10 +33,13 @@ export class RedisStore implements SessionStore {
   readonly #client: Client;
   readonly #prefix: string;
   readonly #ttlMs: number;
+  readonly #timeoutMs: number;
+  #ready: Promise<void> | undefined;
 
   constructor(options: RedisStoreOptions) {
     this.#prefix = options.keyPrefix;
     this.#ttlMs = options.ttlSeconds * 1000;
+    this.#timeoutMs = options.timeoutMs;
     const common: RedisOptions = {
       commandTimeout: options.timeoutMs,
       connectTimeout: Math.max(options.timeoutMs, 1000),
@@ -63,8 +67,34 @@ export class RedisStore implements SessionStore {
     this.#client = client as Client;
   }
 
+  /**
+   * Without an offline queue a command sent while (re)connecting fails at once; waiting up to the
+   * store timeout for the connection instead lets start-up and recovery serve instead of 503.
+   */
+  async #connected(): Promise<void> {
+    if (this.#client.status === "ready") return;
+    if (this.#client.status === "end") throw new Error("connection closed");
+    // One shared listener however many requests wait, each with its own deadline.
+    this.#ready ??= once(this.#client, "ready").then(() => {
+      this.#ready = undefined;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`not connected within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.#ready, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async hit(id: string | undefined, freshId: () => string): Promise<SessionHit> {
     try {
+      await this.#connected();
       if (id !== undefined) {
         const count = await this.#client.sessionHit(this.#prefix + id, this.#ttlMs);
         if (count !== null) return { id, count, created: false };
@@ -83,6 +113,7 @@ export class RedisStore implements SessionStore {
 
   async peek(id: string): Promise<number | undefined> {
     try {
+      await this.#connected();
       const value = await this.#client.get(this.#prefix + id);
       return value === null ? undefined : Number(value);
     } catch (err) {
@@ -92,6 +123,7 @@ export class RedisStore implements SessionStore {
 
   async ping(): Promise<void> {
     try {
+      await this.#connected();
       if (this.#client instanceof Cluster) {
         const info = await this.#client.cluster("INFO");
         if (!String(info).includes("cluster_state:ok")) throw new Error("cluster_state is not ok");

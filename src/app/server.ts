@@ -32,14 +32,19 @@ export interface ServiceOverrides {
 }
 
 /** Builds the store, metrics and handler from a validated config and listens. */
-export async function startService(config: Config, overrides: ServiceOverrides = {}): Promise<RunningService> {
+export async function startService(
+  config: Config,
+  overrides: ServiceOverrides = {},
+): Promise<RunningService> {
   const hostname = config.POD_NAME || osHostname();
   const log = overrides.log ?? createLogger(config.LOG_LEVEL, hostname);
   const store = overrides.store ?? createStore(config);
   let secret: string | Buffer = config.SESSION_SECRET;
   if (secret === "") {
     secret = randomSecret();
-    log.warn("SESSION_SECRET is not set: using a random per-process secret, so sessions end when this process does");
+    log.warn(
+      "SESSION_SECRET is not set: using a random per-process secret, so sessions end when this process does",
+    );
   }
   const metrics = new Metrics(store);
   const app = createApp({
@@ -67,9 +72,13 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     await once(server, "listening");
   } catch (err) {
     await store.close();
-    throw new SessionAffinityError("ERR_RUNTIME", `cannot listen on ${config.HOST}:${config.PORT}: ${String(err)}`, {
-      cause: err,
-    });
+    throw new SessionAffinityError(
+      "ERR_RUNTIME",
+      `cannot listen on ${config.HOST}:${config.PORT}: ${String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   const port = (server.address() as AddressInfo).port;
   log.info({ config: redactedConfig(config), port, store: store.kind }, "session service listening");

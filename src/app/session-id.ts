@@ -38,7 +38,11 @@ export class SessionIdSigner {
   }
 
   #sign(id: string): string {
-    return createHmac("sha256", this.#secret).update(id).digest().subarray(0, SIG_BYTES).toString("base64url");
+    return createHmac("sha256", this.#secret)
+      .update(id)
+      .digest()
+      .subarray(0, SIG_BYTES)
+      .toString("base64url");
   }
 }
 

@@ -18,7 +18,9 @@ export const serveCommand: Command = {
       return 0;
     }
     if (argv.length > 0) {
-      process.stderr.write(`session-affinity: serve: unexpected argument '${argv[0]}' (configure with environment variables; see --help)\n`);
+      process.stderr.write(
+        `session-affinity: serve: unexpected argument '${argv[0]}' (configure with environment variables; see --help)\n`,
+      );
       return 2;
     }
     const service = await startService(loadConfig());

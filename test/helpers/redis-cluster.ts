@@ -1,0 +1,83 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort } from "./ports.js";
+import { type RedisServer, startRedis } from "./redis-server.js";
+
+const run = promisify(execFile);
+
+export interface RedisCluster {
+  readonly nodes: RedisServer[];
+  /** "127.0.0.1:port" of every node, masters first. */
+  readonly seeds: string[];
+  /** Ports of the nodes that are masters right now. */
+  masters(): Promise<number[]>;
+  waitHealthy(timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A real Redis Cluster on loopback ports: `masters` masters with `replicasPerMaster` replicas each. */
+export async function startRedisCluster(masters = 3, replicasPerMaster = 0): Promise<RedisCluster> {
+  const root = await mkdtemp(join(tmpdir(), "sa-redis-cluster-"));
+  const count = masters * (1 + replicasPerMaster);
+  const nodes: RedisServer[] = [];
+  for (let i = 0; i < count; i++) {
+    const port = await freePort();
+    nodes.push(
+      await startRedis({
+        port,
+        dir: await mkdtemp(join(root, `node${i}-`)),
+        extraArgs: [
+          "--cluster-enabled",
+          "yes",
+          "--cluster-node-timeout",
+          "1000",
+          "--cluster-config-file",
+          "nodes.conf",
+        ],
+      }),
+    );
+  }
+  const seeds = nodes.map((n) => `127.0.0.1:${n.port}`);
+  await run(
+    "redis-cli",
+    ["--cluster", "create", ...seeds, "--cluster-replicas", String(replicasPerMaster), "--cluster-yes"],
+    {
+      timeout: 30_000,
+    },
+  );
+
+  const info = async (port: number, command: string[]) =>
+    (await run("redis-cli", ["-p", String(port), ...command], { timeout: 5000 })).stdout;
+
+  const cluster: RedisCluster = {
+    nodes,
+    seeds,
+    async masters() {
+      const live = nodes[0] ? await info(nodes[0].port, ["cluster", "nodes"]) : "";
+      return live
+        .split("\n")
+        .filter((l) => l.includes("master") && !l.includes("fail"))
+        .map((l) => Number(l.split(" ")[1]?.split(":")[1]?.split("@")[0]));
+    },
+    async waitHealthy(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const states = await Promise.all(
+          nodes.map((n) => info(n.port, ["cluster", "info"]).catch(() => "down")),
+        );
+        if (states.every((s) => s === "down" || s.includes("cluster_state:ok"))) return;
+        if (Date.now() > deadline) throw new Error("redis cluster did not become healthy");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async stop() {
+      await Promise.all(nodes.map((n) => n.stop()));
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+  await cluster.waitHealthy(20_000);
+  return cluster;
+}
