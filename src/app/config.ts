@@ -1,8 +1,13 @@
 import { z } from "zod";
 import { SessionAffinityError } from "../errors.js";
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const bool = z.enum(["true", "false"]).transform((v) => v === "true");
+const int = (min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `must be one of ${values.join(", ")}` });
+const bool = oneOf(["true", "false"]).transform((v) => v === "true");
 const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/;
 
 /**
@@ -18,7 +23,7 @@ const VARIABLES = {
     help: "name shown as Hostname (Kubernetes downward API); empty: OS hostname",
   },
   SESSION_STORE: {
-    schema: z.enum(["memory", "redis"]),
+    schema: oneOf(["memory", "redis"]),
     default: "memory",
     help: "where session state lives: memory | redis",
   },
@@ -82,7 +87,7 @@ const VARIABLES = {
     help: "after closing, wait this long for in-flight requests",
   },
   LOG_LEVEL: {
-    schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    schema: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     default: "info",
     help: "pino log level",
   },
@@ -117,7 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 function describe(reason: string, spec: { help: string }): string {
-  return `${reason.replace(/^Invalid input: /, "")} (${spec.help})`;
+  return `${reason} (${spec.help})`;
 }
 
 /** The config as it is safe to log: secrets redacted, credentials stripped from URLs. */

@@ -30,8 +30,9 @@ export class SessionIdSigner {
       return undefined;
     }
     const id = cookieValue.slice(0, ID_LENGTH);
-    const given = Buffer.from(cookieValue.slice(ID_LENGTH + 1), "base64url");
-    const expected = Buffer.from(this.#sign(id), "base64url");
+    // Compared as text, not decoded bytes: base64url's spare low bits would let two spellings match.
+    const given = Buffer.from(cookieValue.slice(ID_LENGTH + 1), "latin1");
+    const expected = Buffer.from(this.#sign(id), "latin1");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     // A fresh copy, so a stored key never pins the whole request header in memory.
     return Buffer.from(id, "latin1").toString("latin1");
