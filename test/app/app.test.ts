@@ -161,7 +161,7 @@ test("other cookies around the session cookie, in any order and quoting, do not 
   for (const cookie of [
     `a=1; ${value}; b=2`,
     `session-route="071ab12ec2c21647"; ${value}`,
-    value.replace("=", '="') + '"',
+    `${value.replace("=", '="')}"`,
   ]) {
     bodies.push((await get(`${service.url}/user`, undefined, { cookie })).body.split("\n")[1]);
   }
