@@ -1,0 +1,216 @@
+/**
+ * The admin and control API on 127.0.0.1 (15000 by default), in the spirit of Envoy's admin
+ * interface: GET /clusters, /config_dump, /stats/prometheus, /ready, plus the JSON control endpoints
+ * the CLI verbs call (/api/v1/...). State-changing requests must be POSTs with
+ * `Content-Type: application/json` and no foreign Origin, and every request must name this server
+ * in its Host header, so a web page cannot drive the mesh (CSRF, DNS rebinding).
+ */
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { isUserError, SessionAffinityError } from "../errors.js";
+import { parseManifests } from "../manifests/index.js";
+import { configDump } from "./config-dump.js";
+import { RejectedManifestError } from "./control-plane.js";
+import type { Mesh } from "./mesh.js";
+import { DEFAULT_NAMESPACE } from "./model.js";
+import { clustersText, prometheusText } from "./stats.js";
+import { RESOURCE_NAMES, type ResourceName } from "./views.js";
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class AdminServer {
+  readonly #mesh: Mesh;
+  readonly #server: Server;
+  readonly #requestedPort: number;
+  #port = 0;
+
+  constructor(mesh: Mesh, port: number) {
+    this.#mesh = mesh;
+    this.#requestedPort = port;
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((err: unknown) => this.#error(res, err));
+    });
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
+  async listen(): Promise<void> {
+    this.#server.listen(this.#requestedPort, "127.0.0.1");
+    try {
+      await once(this.#server, "listening");
+    } catch (err) {
+      throw new SessionAffinityError(
+        "ERR_RUNTIME",
+        `admin API: cannot listen on 127.0.0.1:${this.#requestedPort}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    this.#port = (this.#server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeAllConnections();
+    await closed;
+  }
+
+  #json(res: ServerResponse, status: number, body: unknown): void {
+    const text = `${JSON.stringify(body, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`;
+    res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  #text(res: ServerResponse, status: number, body: string, type = "text/plain; charset=utf-8"): void {
+    res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  #error(res: ServerResponse, err: unknown): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof HttpError) {
+      this.#json(res, err.status, { error: { code: "ERR_USAGE", message: err.message } });
+      return;
+    }
+    if (err instanceof SessionAffinityError) {
+      const body: Record<string, unknown> = { error: { code: err.code, message: err.message } };
+      if (err instanceof RejectedManifestError) body.findings = err.findings;
+      const status = err instanceof RejectedManifestError ? 422 : isUserError(err) ? 400 : 500;
+      this.#json(res, /not found/.test(err.message) && err.code === "ERR_USAGE" ? 404 : status, body);
+      return;
+    }
+    this.#json(res, 500, { error: { code: "ERR_RUNTIME", message: (err as Error).message ?? String(err) } });
+  }
+
+  #checkOrigin(req: IncomingMessage): void {
+    const host = req.headers.host ?? "";
+    const allowed = [`127.0.0.1:${this.#port}`, `localhost:${this.#port}`, `[::1]:${this.#port}`];
+    if (!allowed.includes(host))
+      throw new HttpError(403, `admin API: Host ${host || "(none)"} is not this server`);
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowed.some((a) => origin === `http://${a}`)) {
+      throw new HttpError(403, `admin API: cross-origin request from ${origin} refused`);
+    }
+  }
+
+  async #body(req: IncomingMessage): Promise<Record<string, unknown>> {
+    const type = req.headers["content-type"] ?? "";
+    if (!type.toLowerCase().startsWith("application/json")) {
+      throw new HttpError(415, "admin API: state-changing requests need Content-Type: application/json");
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY) throw new HttpError(413, "admin API: request body too large");
+      chunks.push(chunk as Buffer);
+    }
+    try {
+      const value: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+      if (value === null || typeof value !== "object" || Array.isArray(value))
+        throw new Error("not an object");
+      return value as Record<string, unknown>;
+    } catch {
+      throw new HttpError(400, "admin API: the body is not a JSON object");
+    }
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.#checkOrigin(req);
+    const url = new URL(req.url ?? "/", "http://admin");
+    const path = url.pathname;
+    const mesh = this.#mesh;
+    if (req.method === "GET" || req.method === "HEAD") {
+      switch (path) {
+        case "/ready":
+          return this.#text(res, 200, "LIVE\n");
+        case "/clusters":
+          if (url.searchParams.get("format") === "json")
+            return this.#json(res, 200, configDump(mesh).clusters);
+          return this.#text(res, 200, clustersText(mesh));
+        case "/config_dump":
+          return this.#json(res, 200, configDump(mesh));
+        case "/stats/prometheus":
+          return this.#text(res, 200, prometheusText(mesh), "text/plain; version=0.0.4; charset=utf-8");
+        case "/api/v1":
+          return this.#json(res, 200, {
+            gateway: mesh.gatewayUrl,
+            admin: mesh.adminUrl,
+            store: mesh.store,
+            pushes: mesh.pushes,
+            revision: mesh.controlPlane.revision,
+            settled: mesh.settled(),
+          });
+        case "/api/v1/state":
+          return this.#json(res, 200, { now: Date.now(), ...mesh.views() });
+      }
+      const resource = /^\/api\/v1\/([a-z]+)$/.exec(path)?.[1];
+      if (resource && RESOURCE_NAMES.includes(resource as ResourceName)) {
+        return this.#json(res, 200, { now: Date.now(), items: mesh.views()[resource as ResourceName] });
+      }
+      const logs = /^\/api\/v1\/pods\/([^/]+)\/logs$/.exec(path)?.[1];
+      if (logs) {
+        const pod = mesh.replicaSets.pod(decodeURIComponent(logs));
+        if (!pod) throw new HttpError(404, `pods "${decodeURIComponent(logs)}" not found`);
+        return this.#text(res, 200, `${pod.logs().join("\n")}\n`);
+      }
+      throw new HttpError(404, `admin API: no such endpoint ${path}`);
+    }
+    if (req.method !== "POST") throw new HttpError(405, `admin API: ${req.method} is not allowed`);
+    const body = await this.#body(req);
+    const str = (key: string, required = true): string => {
+      const v = body[key];
+      if (v === undefined && !required) return "";
+      if (typeof v !== "string" || (required && v === ""))
+        throw new HttpError(400, `admin API: "${key}" must be a string`);
+      return v;
+    };
+    const namespace = str("namespace", false) || DEFAULT_NAMESPACE;
+    switch (path) {
+      case "/api/v1/apply": {
+        const result = await mesh.apply(parseManifests(str("text", false), str("file")));
+        return this.#json(res, 200, result);
+      }
+      case "/api/v1/delete": {
+        const objects = mesh.delete(parseManifests(str("text", false), str("file")));
+        return this.#json(res, 200, { objects });
+      }
+      case "/api/v1/scale": {
+        const replicas = body.replicas;
+        if (typeof replicas !== "number") throw new HttpError(400, 'admin API: "replicas" must be a number');
+        return this.#json(res, 200, mesh.controlPlane.scale(namespace, str("name"), replicas));
+      }
+      case "/api/v1/rollout-restart":
+        return this.#json(res, 200, mesh.controlPlane.restart(namespace, str("name")));
+      case "/api/v1/delete-pod": {
+        const name = str("name");
+        const pod = mesh.replicaSets.pod(name);
+        if (!pod || pod.spec.namespace !== namespace) {
+          throw new SessionAffinityError("ERR_USAGE", `pods "${name}" not found`);
+        }
+        const done = mesh.replicaSets.deletePod(name);
+        if (body.wait === true) await done;
+        return this.#json(res, 200, { name, namespace, action: "deleted" });
+      }
+    }
+    throw new HttpError(404, `admin API: no such endpoint ${path}`);
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * The local mesh put together: the control plane (applied objects), the ReplicaSets (pods as
+ * processes), the push that turns objects and ready pods into the gateway's routes and clusters,
+ * the ingress gateway, the admin/control API and, for `--store redis`, the session store.
+ * `startMesh` returns once everything listens; `stop` ends every process it started.
+ */
+import { randomBytes } from "node:crypto";
+import { loadManifests } from "../manifests/index.js";
+import type { ManifestSet } from "../manifests/types.js";
+import { AdminServer } from "./admin.js";
+import { Cluster } from "./cluster.js";
+import { type ApplyResult, ControlPlane, type ObjectOutcome } from "./control-plane.js";
+import { serviceEndpoints } from "./endpoints.js";
+import { type GatewaySnapshot, IngressGateway } from "./gateway.js";
+import { buildGatewayConfig, type GatewayConfig } from "./gateway-config.js";
+import type { MeshKind } from "./model.js";
+import { type RedisHandle, startRedisStore } from "./redis.js";
+import { ReplicaSets } from "./replica-set.js";
+import { buildViews, type ResourceViews } from "./views.js";
+
+export interface MeshOptions {
+  /** Gateway port on 127.0.0.1 (0: a free one). Default 8080. */
+  readonly port?: number;
+  /** Admin/control API port on 127.0.0.1 (0: a free one). Default 15000. */
+  readonly adminPort?: number;
+  /** Manifest files or folders applied at start, all or nothing. */
+  readonly manifests?: readonly string[];
+  /** After applying, scale every Deployment to this many replicas. */
+  readonly replicas?: number;
+  readonly store?: "memory" | "redis";
+  /** Redis for `store: "redis"`; without it a private redis-server is started. */
+  readonly redisUrl?: string;
+  /** LOG_LEVEL for the pods (the manifest's value when undefined). */
+  readonly podLogLevel?: string;
+  /** Upper bound for the pods' SHUTDOWN_DELAY_MS (default 1000). */
+  readonly shutdownDelayMs?: number;
+  /** First CrashLoopBackOff delay (default 10 s, as the kubelet). */
+  readonly backoffInitialMs?: number;
+  readonly backoffMaxMs?: number;
+  /** Wait until every Deployment has its replicas ready before resolving (default true). */
+  readonly waitReady?: boolean;
+  readonly readyTimeoutMs?: number;
+}
+
+export class Mesh {
+  readonly controlPlane = new ControlPlane();
+  readonly replicaSets: ReplicaSets;
+  readonly gateway: IngressGateway;
+  readonly admin: AdminServer;
+  readonly sessionSecret = randomBytes(32).toString("base64url");
+  readonly store: "memory" | "redis";
+  readonly #redis: RedisHandle | undefined;
+  readonly #clusters = new Map<string, Cluster>();
+  #config: GatewayConfig;
+  #configRevision = -1;
+  #pushes = 0;
+  readonly #waiters = new Set<() => void>();
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: MeshOptions, redis: RedisHandle | undefined) {
+    this.#redis = redis;
+    this.store = options.store ?? "memory";
+    const envOverrides: Record<string, string> = {};
+    if (redis) {
+      envOverrides.SESSION_STORE = "redis";
+      envOverrides.REDIS_URL = redis.url;
+    }
+    if (options.podLogLevel) envOverrides.LOG_LEVEL = options.podLogLevel;
+    this.replicaSets = new ReplicaSets(this.controlPlane, {
+      envOverrides,
+      sessionSecret: this.sessionSecret,
+      ...(options.shutdownDelayMs === undefined ? {} : { shutdownDelayMs: options.shutdownDelayMs }),
+      ...(options.backoffInitialMs === undefined ? {} : { backoffInitialMs: options.backoffInitialMs }),
+      ...(options.backoffMaxMs === undefined ? {} : { backoffMaxMs: options.backoffMaxMs }),
+      onPodChange: () => this.#push(),
+    });
+    this.#config = this.#buildConfig();
+    this.controlPlane.onChange((kinds: ReadonlySet<MeshKind>) => {
+      if ([...kinds].some((k) => k !== "Deployment" && k !== "Secret")) this.#push();
+    });
+    this.gateway = new IngressGateway({ port: options.port ?? 8080, snapshot: () => this.snapshot() });
+    this.admin = new AdminServer(this, options.adminPort ?? 15000);
+  }
+
+  get gatewayUrl(): string {
+    return `http://127.0.0.1:${this.gateway.port}`;
+  }
+
+  get adminUrl(): string {
+    return this.admin.url;
+  }
+
+  get redisUrl(): string | undefined {
+    return this.#redis?.url;
+  }
+
+  /** How many times routes or endpoints were pushed to the gateway. */
+  get pushes(): number {
+    return this.#pushes;
+  }
+
+  get config(): GatewayConfig {
+    return this.#config;
+  }
+
+  get clusters(): ReadonlyMap<string, Cluster> {
+    return this.#clusters;
+  }
+
+  snapshot(): GatewaySnapshot {
+    return { config: this.#config, clusters: this.#clusters };
+  }
+
+  views(): ResourceViews {
+    return buildViews(this.controlPlane, this.replicaSets.pods());
+  }
+
+  #buildConfig(): GatewayConfig {
+    const cp = this.controlPlane;
+    this.#configRevision = cp.revision;
+    return buildGatewayConfig({
+      gateways: cp.list("Gateway").map((a) => a.object),
+      virtualServices: cp.list("VirtualService").map((a) => a.object),
+      destinationRules: cp.list("DestinationRule").map((a) => a.object),
+      services: cp.list("Service").map((a) => a.object),
+    });
+  }
+
+  /** The xDS push: routes when objects changed, then every cluster's endpoints. Synchronous. */
+  #push(): void {
+    if (this.controlPlane.revision !== this.#configRevision) this.#config = this.#buildConfig();
+    const pods = this.replicaSets.pods().map((p) => ({
+      name: p.name,
+      namespace: p.spec.namespace,
+      labels: p.spec.labels,
+      ready: p.ready,
+      terminating: p.terminating,
+      port: p.port,
+      containerPorts: p.spec.containerPorts,
+    }));
+    let changed = false;
+    for (const [name, config] of this.#config.clusters) {
+      const service = config.service
+        ? this.controlPlane.get("Service", config.service.namespace, config.service.name)?.object
+        : undefined;
+      const servicePort =
+        service?.kind === "Service" ? service.ports.find((p) => p.port === config.port) : undefined;
+      const endpoints =
+        service?.kind === "Service" && servicePort
+          ? serviceEndpoints(service, servicePort, pods, config.subsetLabels)
+          : [];
+      const existing = this.#clusters.get(name);
+      if (existing) changed = existing.update(config, endpoints) || changed;
+      else {
+        this.#clusters.set(name, new Cluster(config, endpoints));
+        changed = true;
+      }
+    }
+    for (const name of this.#clusters.keys()) {
+      if (!this.#config.clusters.has(name)) {
+        this.#clusters.delete(name);
+        changed = true;
+      }
+    }
+    if (changed) this.#pushes++;
+    for (const wake of this.#waiters) wake();
+  }
+
+  /** Resolves when `check` holds, re-evaluated on every pod or object change. */
+  waitFor(check: () => boolean, timeoutMs: number, what = "the mesh"): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        if (!check()) return;
+        clearTimeout(timer);
+        this.#waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(wake);
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      this.#waiters.add(wake);
+    });
+  }
+
+  /** Every Deployment has exactly its replicas, all ready and of the current template. */
+  settled(): boolean {
+    const v = this.views();
+    return v.deployments.every(
+      (d) =>
+        d.ready === d.replicas &&
+        d.upToDate === d.replicas &&
+        v.pods.filter((p) => p.deployment === d.name && p.namespace === d.namespace).length === d.replicas,
+    );
+  }
+
+  waitSettled(timeoutMs = 30_000): Promise<void> {
+    return this.waitFor(() => this.settled(), timeoutMs, "every Deployment to be ready");
+  }
+
+  apply(set: ManifestSet): Promise<ApplyResult> {
+    return this.controlPlane.apply(set);
+  }
+
+  async applyPaths(paths: readonly string[]): Promise<ApplyResult> {
+    return this.controlPlane.apply(await loadManifests(paths));
+  }
+
+  delete(set: ManifestSet): ObjectOutcome[] {
+    return this.controlPlane.delete(set);
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.admin.close().catch(() => {});
+      await this.replicaSets.stop(5000);
+      await this.gateway.close().catch(() => {});
+      await this.#redis?.stop();
+    })();
+    return this.#stopping;
+  }
+}
+
+export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
+  const redis =
+    options.store === "redis" ? await startRedisStore(options.redisUrl ?? process.env.REDIS_URL) : undefined;
+  const mesh = new Mesh(options, redis);
+  try {
+    await mesh.gateway.listen();
+    await mesh.admin.listen();
+    if (options.manifests && options.manifests.length > 0) {
+      await mesh.applyPaths(options.manifests);
+      if (options.replicas !== undefined) {
+        for (const d of mesh.controlPlane.list("Deployment")) {
+          mesh.controlPlane.scale(d.object.namespace, d.object.name, options.replicas);
+        }
+      }
+      if (options.waitReady ?? true) await mesh.waitSettled(options.readyTimeoutMs ?? 30_000);
+    }
+    return mesh;
+  } catch (err) {
+    await mesh.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The session store for `up --store redis`: REDIS_URL when it is set, otherwise a private
+ * redis-server on a free loopback port that lives and dies with the mesh (no persistence, so a
+ * restarted mesh starts with no sessions).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createConnection, createServer } from "node:net";
+import { SessionAffinityError } from "../errors.js";
+
+export interface RedisHandle {
+  readonly url: string;
+  /** Whether the mesh started this server (and so stops it). */
+  readonly owned: boolean;
+  readonly pid?: number;
+  stop(): Promise<void>;
+}
+
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+export async function startRedisStore(redisUrl: string | undefined, timeoutMs = 5000): Promise<RedisHandle> {
+  if (redisUrl) return { url: redisUrl, owned: false, stop: async () => {} };
+  const port = await freeLoopbackPort();
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--protected-mode",
+        "yes",
+      ],
+      { stdio: "ignore" },
+    );
+    await Promise.race([
+      once(child, "spawn"),
+      once(child, "error").then(([err]) => {
+        throw err;
+      }),
+    ]);
+  } catch (err) {
+    throw new SessionAffinityError(
+      "ERR_RUNTIME",
+      `--store redis: REDIS_URL is not set and redis-server could not be started (${(err as Error).message}); install Redis or set REDIS_URL`,
+      { cause: err },
+    );
+  }
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const deadline = Date.now() + timeoutMs;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new SessionAffinityError(
+        "ERR_RUNTIME",
+        `--store redis: redis-server did not start on 127.0.0.1:${port}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    owned: true,
+    ...(child.pid === undefined ? {} : { pid: child.pid }),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Envoy-style statistics: the /clusters text (`cluster::host::stat::value`) and a Prometheus
+ * exposition with Envoy's metric names (envoy_cluster_*, envoy_http_downstream_*), built from the
+ * books the gateway and the clusters keep.
+ */
+import type { Mesh } from "./mesh.js";
+
+export function clustersText(mesh: Mesh): string {
+  const lines: string[] = [];
+  for (const c of mesh.clusters.values()) {
+    const n = c.config.name;
+    lines.push(`${n}::default_priority::max_requests::1024`);
+    lines.push(`${n}::lb_policy::${c.config.lbPolicy}`);
+    for (const h of c.hosts()) {
+      const p = `${n}::${h.address}`;
+      lines.push(
+        `${p}::hostname::${h.pod}`,
+        `${p}::health_flags::healthy`,
+        `${p}::weight::1`,
+        `${p}::cx_connect_fail::${h.stats.cxConnectFail}`,
+        `${p}::rq_active::${h.active}`,
+        `${p}::rq_error::${h.stats.rqError}`,
+        `${p}::rq_success::${h.stats.rqSuccess}`,
+        `${p}::rq_total::${h.stats.rqTotal}`,
+      );
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+
+export function prometheusText(mesh: Mesh): string {
+  const out: string[] = [];
+  const family = (name: string, type: "counter" | "gauge", samples: [Record<string, string>, number][]) => {
+    out.push(`# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) {
+      const text = Object.entries(labels)
+        .map(([k, v]) => `${k}="${esc(v)}"`)
+        .join(",");
+      out.push(`${name}${text ? `{${text}}` : ""} ${value}`);
+    }
+  };
+  const clusters = [...mesh.clusters.values()];
+  const cl = (c: (typeof clusters)[number]) => ({ cluster_name: c.config.name });
+  family(
+    "envoy_cluster_upstream_rq_total",
+    "counter",
+    clusters.map((c) => [cl(c), c.stats.rqTotal]),
+  );
+  family(
+    "envoy_cluster_upstream_rq_active",
+    "gauge",
+    clusters.map((c) => [cl(c), c.hosts().reduce((s, h) => s + h.active, 0)]),
+  );
+  family(
+    "envoy_cluster_upstream_rq_retry",
+    "counter",
+    clusters.map((c) => [cl(c), c.stats.rqRetry]),
+  );
+  family(
+    "envoy_cluster_upstream_cx_connect_fail",
+    "counter",
+    clusters.map((c) => [cl(c), c.stats.cxConnectFail]),
+  );
+  family(
+    "envoy_cluster_upstream_rq_rx_reset",
+    "counter",
+    clusters.map((c) => [cl(c), c.stats.rqReset]),
+  );
+  family(
+    "envoy_cluster_upstream_rq_timeout",
+    "counter",
+    clusters.map((c) => [cl(c), c.stats.rqTimeout]),
+  );
+  family(
+    "envoy_cluster_upstream_rq",
+    "counter",
+    clusters.flatMap((c) =>
+      Object.entries(c.stats.byClass).map(([k, v]): [Record<string, string>, number] => [
+        { ...cl(c), envoy_response_code_class: k },
+        v,
+      ]),
+    ),
+  );
+  family(
+    "envoy_cluster_upstream_rq_no_healthy_upstream",
+    "counter",
+    clusters.map((c) => [cl(c), c.stats.rqNoHealthyUpstream]),
+  );
+  family(
+    "envoy_cluster_membership_healthy",
+    "gauge",
+    clusters.map((c) => [cl(c), c.endpoints.length]),
+  );
+  family(
+    "envoy_cluster_membership_change",
+    "counter",
+    clusters.map((c) => [cl(c), c.stats.membershipChanges]),
+  );
+  family(
+    "envoy_cluster_lb_rebuilds",
+    "counter",
+    clusters.map((c) => [cl(c), c.stats.lbRebuilds]),
+  );
+  family(
+    "envoy_cluster_host_rq_total",
+    "counter",
+    clusters.flatMap((c) =>
+      c
+        .hosts()
+        .map((h): [Record<string, string>, number] => [
+          { ...cl(c), host: h.address, pod: h.pod },
+          h.stats.rqTotal,
+        ]),
+    ),
+  );
+  const g = mesh.gateway.stats;
+  const hcm = { envoy_http_conn_manager_prefix: "ingress" };
+  family("envoy_http_downstream_rq_total", "counter", [[hcm, g.rqTotal]]);
+  family("envoy_http_downstream_rq_active", "gauge", [[hcm, g.rqActive]]);
+  family("envoy_http_no_route", "counter", [[hcm, g.noRoute]]);
+  family(
+    "envoy_http_downstream_rq_xx",
+    "counter",
+    Object.entries(g.byClass).map(([k, v]): [Record<string, string>, number] => [
+      { ...hcm, envoy_response_code_class: k.slice(0, 1) },
+      v,
+    ]),
+  );
+  family("envoy_server_pushes_total", "counter", [[{}, mesh.pushes]]);
+  return `${out.join("\n")}\n`;
+}
