@@ -19,6 +19,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { SessionAffinityError } from "../errors.js";
 import { canonicalIp, type SocketAddress } from "../lb/address.js";
 import { computeHash } from "../lb/hash-policy.js";
 import { type RandomSource, seededRandom } from "../lb/random-source.js";
@@ -120,8 +121,17 @@ export class IngressGateway {
   }
 
   async listen(): Promise<void> {
-    this.#server.listen(this.#options.port, this.#options.host ?? "127.0.0.1");
-    await once(this.#server, "listening");
+    const host = this.#options.host ?? "127.0.0.1";
+    this.#server.listen(this.#options.port, host);
+    try {
+      await once(this.#server, "listening");
+    } catch (err) {
+      throw new SessionAffinityError(
+        "ERR_RUNTIME",
+        `gateway: cannot listen on ${host}:${this.#options.port}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
     this.#port = (this.#server.address() as AddressInfo).port;
   }
 

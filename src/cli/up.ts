@@ -1,0 +1,100 @@
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SessionAffinityError } from "../errors.js";
+import { startMesh } from "../mesh/mesh.js";
+import { renderResource } from "../mesh/tables.js";
+import { parseFlags } from "./args.js";
+import type { Command } from "./command.js";
+
+const HELP = `usage: session-affinity up [--empty] [--port 8080] [--admin-port 15000] [--store memory|redis] [--replicas N] [paths...]
+
+Runs the walkthrough's system on this machine from its manifests: pods as processes of the session
+service, an Envoy-faithful ingress gateway and an admin/control API. Ctrl-C stops everything.
+
+  paths               manifest files or folders to apply (default: the deploy/ folder, scaled to 5 replicas)
+  --empty             start only the control plane and the gateway; replay the walkthrough with apply -f
+  --port N            gateway port on 127.0.0.1 (default 8080; 0 picks a free one)
+  --admin-port N      admin/control API port on 127.0.0.1 (default 15000; 0 picks a free one)
+  --store NAME        memory (default) or redis: REDIS_URL, or a private redis-server on a free port
+  --replicas N        scale every Deployment to N after applying (default 5 with deploy/)
+  --help              show this help`;
+
+const OPTIONS = {
+  empty: { type: "boolean", default: false },
+  port: { type: "string", default: "8080" },
+  "admin-port": { type: "string", default: "15000" },
+  store: { type: "string", default: "memory" },
+  replicas: { type: "string" },
+  help: { type: "boolean", default: false },
+} as const;
+
+function usage(message: string): SessionAffinityError {
+  return new SessionAffinityError("ERR_USAGE", `up: ${message}`);
+}
+
+function port(name: string, value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw usage(`--${name} ${value} is not a port number`);
+  return Number(value);
+}
+
+/** deploy/ next to the package: ../../deploy from src/cli or dist/cli. */
+function defaultManifests(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "deploy");
+}
+
+export const upCommand: Command = {
+  summary: "run the whole system locally: pods, ingress gateway, admin API (Ctrl-C stops)",
+  async run(argv) {
+    const { values, positionals } = parseFlags("up", argv, OPTIONS, true);
+    if (values.help) {
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    if (values.store !== "memory" && values.store !== "redis") {
+      throw usage(`--store ${values.store} must be memory or redis`);
+    }
+    if (values.empty && positionals.length > 0) throw usage("--empty takes no manifest paths");
+    if (values.replicas !== undefined && !/^\d+$/.test(values.replicas)) {
+      throw usage(`--replicas ${values.replicas} is not a non-negative integer`);
+    }
+    const manifests = values.empty ? [] : positionals.length > 0 ? positionals : [defaultManifests()];
+    const replicas =
+      values.replicas !== undefined
+        ? Number(values.replicas)
+        : positionals.length === 0 && !values.empty
+          ? 5
+          : undefined;
+    const started = Date.now();
+    const mesh = await startMesh({
+      port: port("port", values.port),
+      adminPort: port("admin-port", values["admin-port"]),
+      store: values.store,
+      manifests,
+      ...(replicas === undefined ? {} : { replicas }),
+      waitReady: true,
+    });
+    const out = process.stdout;
+    out.write(`local mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    out.write(`  gateway  ${mesh.gatewayUrl}\n  admin    ${mesh.adminUrl}\n  store    ${mesh.store}`);
+    out.write(mesh.redisUrl ? ` (${mesh.redisUrl})\n\n` : "\n\n");
+    const views = mesh.views();
+    if (views.pods.length > 0) out.write(`${renderResource("pods", views, Date.now())}\n`);
+    out.write(
+      manifests.length > 0
+        ? `Try: curl -c jar -b jar ${mesh.gatewayUrl}/user\n`
+        : `Empty mesh. Replay the walkthrough: session-affinity apply -f deploy/session.yaml\n`,
+    );
+    out.write("Ctrl-C stops every process the mesh started.\n");
+    await new Promise<void>((resolve) => {
+      const stop = (signal: NodeJS.Signals) => {
+        process.stderr.write(`\n${signal}: stopping the local mesh\n`);
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+        mesh.stop().then(resolve, resolve);
+      };
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
+    });
+    return 0;
+  },
+};
