@@ -7,4 +7,10 @@ export const commands: Record<string, () => Promise<Command>> = {
   lint: async () => (await import("./lint.js")).lintCommand,
   pick: async () => (await import("./pick.js")).pickCommand,
   simulate: async () => (await import("./simulate.js")).simulateCommand,
+  up: async () => (await import("./up.js")).upCommand,
+  apply: async () => (await import("./apply.js")).applyCommand,
+  delete: async () => (await import("./delete.js")).deleteCommand,
+  get: async () => (await import("./get.js")).getCommand,
+  scale: async () => (await import("./scale.js")).scaleCommand,
+  rollout: async () => (await import("./rollout.js")).rolloutCommand,
 };
