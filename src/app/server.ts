@@ -62,8 +62,10 @@ export async function startService(
       // Longer than any proxy's idle timeout in front of us, so the proxy closes first and never
       // sends a request onto a connection we are closing.
       keepAliveTimeout: 65_000,
+      // Slow clients (slowloris) are cut off after these; the check runs every second, not Node's 30 s.
       headersTimeout: 10_000,
       requestTimeout: 30_000,
+      connectionsCheckingInterval: 1000,
     },
     app.handle,
   );
