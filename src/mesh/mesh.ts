@@ -56,6 +56,11 @@ export class Mesh {
   #pushes = 0;
   readonly #waiters = new Set<() => void>();
   #stopping: Promise<void> | undefined;
+  // If the owning process exits without stop() (an uncaught error), its pods must not outlive it.
+  readonly #onExit = () => {
+    this.replicaSets.killAll();
+    this.#redis?.kill();
+  };
 
   constructor(options: MeshOptions, redis: RedisHandle | undefined) {
     this.#redis = redis;
@@ -80,6 +85,7 @@ export class Mesh {
     });
     this.gateway = new IngressGateway({ port: options.port ?? 8080, snapshot: () => this.snapshot() });
     this.admin = new AdminServer(this, options.adminPort ?? 15000);
+    process.once("exit", this.#onExit);
   }
 
   get gatewayUrl(): string {
@@ -217,6 +223,7 @@ export class Mesh {
       await this.replicaSets.stop(5000);
       await this.gateway.close().catch(() => {});
       await this.#redis?.stop();
+      process.off("exit", this.#onExit);
     })();
     return this.#stopping;
   }

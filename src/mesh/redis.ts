@@ -14,6 +14,8 @@ export interface RedisHandle {
   readonly owned: boolean;
   readonly pid?: number;
   stop(): Promise<void>;
+  /** SIGKILL at once (process exit). */
+  kill(): void;
 }
 
 export function freeLoopbackPort(): Promise<number> {
@@ -40,7 +42,7 @@ function accepts(port: number): Promise<boolean> {
 }
 
 export async function startRedisStore(redisUrl: string | undefined, timeoutMs = 5000): Promise<RedisHandle> {
-  if (redisUrl) return { url: redisUrl, owned: false, stop: async () => {} };
+  if (redisUrl) return { url: redisUrl, owned: false, stop: async () => {}, kill: () => {} };
   const port = await freeLoopbackPort();
   let child: ChildProcess;
   try {
@@ -89,6 +91,9 @@ export async function startRedisStore(redisUrl: string | undefined, timeoutMs = 
     url: `redis://127.0.0.1:${port}`,
     owned: true,
     ...(child.pid === undefined ? {} : { pid: child.pid }),
+    kill() {
+      child.kill("SIGKILL");
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");

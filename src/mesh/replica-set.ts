@@ -200,6 +200,12 @@ export class ReplicaSets {
     return configError ? { env, configError } : { env };
   }
 
+  /** SIGKILLs every pod process at once; for process exit, when there is no time to be graceful. */
+  killAll(): void {
+    this.#stopped = true;
+    for (const pod of this.#pods.values()) pod.signal("SIGKILL");
+  }
+
   /** Terminates every pod and waits for their processes to exit. */
   async stop(gracePeriodMs?: number): Promise<void> {
     this.#stopped = true;

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseManifests } from "../../src/manifests/index.js";
+import { buildGatewayConfig } from "../../src/mesh/gateway-config.js";
+import { type MeshObject, toMeshObject } from "../../src/mesh/model.js";
+
+const BASE = `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: session-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: session-svc}
+spec: {selector: {app: session}, ports: [{name: http, port: 80, targetPort: http}]}
+`;
+
+function build(extra: string) {
+  const objects = parseManifests(BASE + extra, "t.yaml").documents.map(toMeshObject);
+  const of = <K extends MeshObject["kind"]>(kind: K) =>
+    objects.filter((o): o is Extract<MeshObject, { kind: K }> => o.kind === kind);
+  return buildGatewayConfig({
+    gateways: of("Gateway"),
+    virtualServices: of("VirtualService"),
+    destinationRules: of("DestinationRule"),
+    services: of("Service"),
+  });
+}
+
+const vs = (route: string) => `
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: session}
+spec:
+  hosts: ["*"]
+  gateways: [session-gateway]
+  http:
+    - route: ${route}
+`;
+
+const cookieRule = (where = "trafficPolicy") => `
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: session}
+spec:
+  host: session-svc
+  ${where === "trafficPolicy" ? "trafficPolicy:\n    loadBalancer:\n      consistentHash:\n        httpCookie: {name: session-route, path: /, ttl: 1800s}" : where}
+`;
+
+describe("gateway config (what istiod pushes)", () => {
+  it("uses LEAST_REQUEST and the default retry policy with previous hosts when no rule applies", () => {
+    const c = build(vs("[{destination: {host: session-svc}}]"));
+    const cluster = c.clusters.get("outbound|80||session-svc.default.svc.cluster.local");
+    assert.equal(cluster?.lbPolicy, "least-request");
+    const route = c.virtualHosts[0]?.routes[0];
+    assert.deepEqual(route?.hashPolicies, []);
+    assert.equal(route?.retry.numRetries, 2);
+    assert.equal(route?.retry.previousHostsPredicate, true);
+    assert.deepEqual(route?.retry.retriableStatusCodes, []);
+  });
+
+  it("maps consistentHash to RING_HASH with ring 1024, one cookie policy, retries on the same host", () => {
+    const c = build(vs("[{destination: {host: session-svc, port: {number: 80}}}]") + cookieRule());
+    const cluster = c.clusters.get("outbound|80||session-svc.default.svc.cluster.local");
+    assert.equal(cluster?.lbPolicy, "ring-hash");
+    assert.equal(cluster?.minRingSize, 1024);
+    const route = c.virtualHosts[0]?.routes[0];
+    assert.deepEqual(route?.hashPolicies, [
+      { kind: "cookie", name: "session-route", path: "/", ttlSeconds: 1800, attributes: [] },
+    ]);
+    assert.equal(route?.retry.previousHostsPredicate, false);
+  });
+
+  it("appends one hash policy per weighted destination and keeps the previous-hosts predicate", () => {
+    const c = build(
+      vs("[{destination: {host: session-svc}, weight: 50}, {destination: {host: session-svc}, weight: 50}]") +
+        cookieRule(),
+    );
+    const route = c.virtualHosts[0]?.routes[0];
+    assert.equal(route?.hashPolicies.length, 2);
+    assert.equal(route?.retry.previousHostsPredicate, true);
+  });
+
+  it("drops a port-level hash from a route whose destination names no port (Istio #41257)", () => {
+    const portLevel = `trafficPolicy:
+    portLevelSettings:
+      - port: {number: 80}
+        loadBalancer:
+          consistentHash: {httpHeaderName: x-user}`;
+    const without = build(vs("[{destination: {host: session-svc}}]") + cookieRule(portLevel));
+    assert.equal(
+      without.clusters.get("outbound|80||session-svc.default.svc.cluster.local")?.lbPolicy,
+      "ring-hash",
+    );
+    assert.deepEqual(without.virtualHosts[0]?.routes[0]?.hashPolicies, []);
+    const withPort = build(
+      vs("[{destination: {host: session-svc, port: {number: 80}}}]") + cookieRule(portLevel),
+    );
+    assert.deepEqual(withPort.virtualHosts[0]?.routes[0]?.hashPolicies, [{ kind: "header", name: "x-user" }]);
+  });
+
+  it("gives subsets their own cluster and Maglev when asked", () => {
+    const rule = `trafficPolicy:
+    loadBalancer:
+      consistentHash:
+        httpHeaderName: x-user
+        maglev: {tableSize: 65537}
+  subsets:
+    - name: v1
+      labels: {version: v1}`;
+    const c = build(vs("[{destination: {host: session-svc, subset: v1}}]") + cookieRule(rule));
+    const cluster = c.clusters.get("outbound|80|v1|session-svc.default.svc.cluster.local");
+    assert.equal(cluster?.lbPolicy, "maglev");
+    assert.deepEqual(cluster?.subsetLabels, { version: "v1" });
+  });
+
+  it("reads persistent sessions from the Service label", () => {
+    const labelled = BASE.replace(
+      "metadata: {name: session-svc}",
+      "metadata: {name: session-svc, labels: {istio.io/persistent-session: session-pod}}",
+    );
+    const objects = parseManifests(
+      labelled + vs("[{destination: {host: session-svc}}]"),
+      "t.yaml",
+    ).documents.map(toMeshObject);
+    const c = buildGatewayConfig({
+      gateways: objects.filter((o) => o.kind === "Gateway"),
+      virtualServices: objects.filter((o) => o.kind === "VirtualService"),
+      destinationRules: [],
+      services: objects.filter((o) => o.kind === "Service"),
+    } as Parameters<typeof buildGatewayConfig>[0]);
+    assert.deepEqual(c.clusters.get("outbound|80||session-svc.default.svc.cluster.local")?.session, {
+      kind: "cookie",
+      name: "session-pod",
+      path: "/",
+    });
+  });
+});

@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseManifests } from "../../src/manifests/index.js";
+import { buildGatewayConfig } from "../../src/mesh/gateway-config.js";
+import { type MeshObject, toMeshObject } from "../../src/mesh/model.js";
+import {
+  findVirtualHost,
+  matches,
+  pickDestination,
+  type RouteRequest,
+  routeRequest,
+} from "../../src/mesh/routes.js";
+
+const YAML = `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+    - port: {number: 80, name: http, protocol: HTTP}
+      hosts: ["*"]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: a}
+spec: {selector: {app: a}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: b}
+spec: {selector: {app: b}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: shop}
+spec:
+  hosts: [shop.example.com]
+  gateways: [gw]
+  http:
+    - match: [{uri: {exact: /exact}}]
+      route: [{destination: {host: a}}]
+    - match: [{uri: {regex: "/items/[0-9]+"}, method: {exact: POST}}]
+      route: [{destination: {host: b}}]
+    - match: [{headers: {x-canary: {exact: "yes"}}}, {queryParams: {v: {prefix: "2"}}}]
+      route: [{destination: {host: b}}]
+    - match: [{uri: {prefix: /api}}]
+      route:
+        - {destination: {host: a}, weight: 75}
+        - {destination: {host: b}, weight: 25}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: rest}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http:
+    - route: [{destination: {host: a}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: mesh-only}
+spec:
+  hosts: [internal.example.com]
+  http:
+    - route: [{destination: {host: b}}]
+`;
+
+function config() {
+  const objects = parseManifests(YAML, "routes.yaml").documents.map(toMeshObject);
+  const of = <K extends MeshObject["kind"]>(kind: K) =>
+    objects.filter((o): o is Extract<MeshObject, { kind: K }> => o.kind === kind);
+  return buildGatewayConfig({
+    gateways: of("Gateway"),
+    virtualServices: of("VirtualService"),
+    destinationRules: of("DestinationRule"),
+    services: of("Service"),
+  });
+}
+
+const req = (path: string, extra: Partial<RouteRequest> = {}): RouteRequest => ({
+  method: "GET",
+  path,
+  authority: "shop.example.com",
+  headers: [],
+  ...extra,
+});
+
+const A = "outbound|80||a.default.svc.cluster.local";
+const B = "outbound|80||b.default.svc.cluster.local";
+
+describe("routes", () => {
+  const c = config();
+
+  it("choose the virtual host by exact domain before '*', ignoring the port", () => {
+    assert.deepEqual(findVirtualHost(c, "shop.example.com:8080")?.domains, ["shop.example.com"]);
+    assert.deepEqual(findVirtualHost(c, "other.example.com")?.domains, ["*"]);
+  });
+
+  it("bind only VirtualServices that name the ingress Gateway", () => {
+    const internal = routeRequest(c, req("/", { authority: "internal.example.com" }));
+    assert.equal(internal?.virtualService, "default/rest");
+  });
+
+  it("match uri exact, regex (whole path, no query) with method, headers OR query, prefix", () => {
+    assert.equal(routeRequest(c, req("/exact"))?.destinations[0]?.cluster, A);
+    assert.equal(routeRequest(c, req("/exact/more")), undefined, "exact is not a prefix; no fallthrough to *");
+    assert.equal(routeRequest(c, req("/items/42?x=1", { method: "POST" }))?.destinations[0]?.cluster, B);
+    assert.equal(routeRequest(c, req("/items/42x", { method: "POST" }))?.destinations.length, undefined);
+    assert.equal(routeRequest(c, req("/x", { headers: [["x-canary", "yes"]] }))?.destinations[0]?.cluster, B);
+    assert.equal(routeRequest(c, req("/x?v=2.1"))?.destinations[0]?.cluster, B);
+    assert.equal(routeRequest(c, req("/api/v1"))?.destinations.length, 2);
+  });
+
+  it("answer nothing (Envoy's 404) when no route of the virtual host matches", () => {
+    assert.equal(routeRequest(c, req("/nothing")), undefined);
+  });
+
+  it("draw weighted destinations in proportion to their weights", () => {
+    const route = routeRequest(c, req("/api")) as NonNullable<ReturnType<typeof routeRequest>>;
+    assert.equal(
+      pickDestination(route, () => 0),
+      A,
+    );
+    assert.equal(
+      pickDestination(route, () => 74),
+      A,
+    );
+    assert.equal(
+      pickDestination(route, () => 75),
+      B,
+    );
+    assert.equal(
+      pickDestination(route, () => 99),
+      B,
+    );
+  });
+
+  it("treat a header match with regex as a full match", () => {
+    assert.equal(
+      matches({ headers: { "x-a": { regex: "ab" } } }, req("/", { headers: [["x-a", "abc"]] })),
+      false,
+    );
+    assert.equal(
+      matches({ headers: { "x-a": { regex: "ab.*" } } }, req("/", { headers: [["x-a", "abc"]] })),
+      true,
+    );
+    assert.equal(matches({ uri: { prefix: "/API" }, ignoreUriCase: true }, req("/api/x")), true);
+    assert.equal(
+      matches({ withoutHeaders: { "x-b": { exact: "1" } } }, req("/", { headers: [["x-b", "1"]] })),
+      false,
+    );
+  });
+});
