@@ -30,8 +30,6 @@ export interface MeshOptions {
   readonly store?: "memory" | "redis";
   /** Redis for `store: "redis"`; without it a private redis-server is started. */
   readonly redisUrl?: string;
-  /** LOG_LEVEL for the pods (the manifest's value when undefined). */
-  readonly podLogLevel?: string;
   /** Upper bound for the pods' SHUTDOWN_DELAY_MS (default 1000). */
   readonly shutdownDelayMs?: number;
   /** First CrashLoopBackOff delay (default 10 s, as the kubelet). */
@@ -70,7 +68,6 @@ export class Mesh {
       envOverrides.SESSION_STORE = "redis";
       envOverrides.REDIS_URL = redis.url;
     }
-    if (options.podLogLevel) envOverrides.LOG_LEVEL = options.podLogLevel;
     this.replicaSets = new ReplicaSets(this.controlPlane, {
       envOverrides,
       sessionSecret: this.sessionSecret,

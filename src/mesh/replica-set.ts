@@ -197,6 +197,9 @@ export class ReplicaSets {
     const declared = Number(env.SHUTDOWN_DELAY_MS ?? "0");
     env.SHUTDOWN_DELAY_MS = String(Math.min(Number.isFinite(declared) ? declared : 0, bound));
     Object.assign(env, this.#options.envOverrides ?? {});
+    // The pod's port is read from the service's info-level "listening" line, so quieter levels
+    // would leave the pod unreachable.
+    if (["warn", "error", "fatal", "silent"].includes(env.LOG_LEVEL ?? "")) env.LOG_LEVEL = "info";
     return configError ? { env, configError } : { env };
   }
 

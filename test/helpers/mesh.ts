@@ -116,11 +116,11 @@ interface Disposer {
 }
 
 /**
- * Starts a mesh on free ports (pods log at warn) and stops it in `t.after` — pass the test or suite
+ * Starts a mesh on free ports and stops it in `t.after` — pass the test or suite
  * context, or undefined to stop it yourself.
  */
 export async function startTestMesh(t: Disposer | undefined, options: MeshOptions = {}): Promise<TestMesh> {
-  const mesh = await startMesh({ port: 0, adminPort: 0, podLogLevel: "warn", ...options });
+  const mesh = await startMesh({ port: 0, adminPort: 0, ...options });
   const stop = () => mesh.stop();
   t?.after(stop);
   return {

@@ -105,7 +105,11 @@ describe("routes", () => {
 
   it("match uri exact, regex (whole path, no query) with method, headers OR query, prefix", () => {
     assert.equal(routeRequest(c, req("/exact"))?.destinations[0]?.cluster, A);
-    assert.equal(routeRequest(c, req("/exact/more")), undefined, "exact is not a prefix; no fallthrough to *");
+    assert.equal(
+      routeRequest(c, req("/exact/more")),
+      undefined,
+      "exact is not a prefix; no fallthrough to *",
+    );
     assert.equal(routeRequest(c, req("/items/42?x=1", { method: "POST" }))?.destinations[0]?.cluster, B);
     assert.equal(routeRequest(c, req("/items/42x", { method: "POST" }))?.destinations.length, undefined);
     assert.equal(routeRequest(c, req("/x", { headers: [["x-canary", "yes"]] }))?.destinations[0]?.cluster, B);
