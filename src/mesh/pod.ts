@@ -158,7 +158,8 @@ export class Pod {
 
   #launch(): void {
     if (this.#terminating) return;
-    this.#reason = "ContainerCreating";
+    // The process is the container: it runs (not ready) from the moment it is spawned.
+    this.#reason = "Running";
     const { command } = this.spec;
     const child = spawn(command.file, [...command.args], {
       cwd: command.cwd,
@@ -190,7 +191,6 @@ export class Pod {
       const port = (JSON.parse(line) as { port?: unknown }).port;
       if (typeof port !== "number") return;
       this.#port = port;
-      this.#reason = "Running";
       this.#changed();
       this.#probeReadiness();
       const live = this.spec.livenessProbe;

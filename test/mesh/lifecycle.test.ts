@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { CookieJar, DEPLOY, FIXTURES, startTestMesh, type TestMesh, underLoad } from "../helpers/mesh.js";
+
+const CLUSTER = "outbound|80||session-svc.default.svc.cluster.local";
+
+describe("pods come and go under load", () => {
+  let tm: TestMesh;
+  before(async () => {
+    tm = await startTestMesh(undefined, { manifests: [DEPLOY], replicas: 5 });
+  });
+  after(() => tm?.stop());
+
+  /** Four clients, each with its own cookie jar, looping GET /user until `during` ends. */
+  const load = (during: () => Promise<void>) => {
+    const jars = Array.from({ length: 4 }, () => new CookieJar());
+    let next = 0;
+    return underLoad(4, () => tm.get("/user", { jar: jars[next++ % 4] }), during);
+  };
+
+  it("scale 5→6→3 and rollout restart: no failed GET", async () => {
+    const result = await load(async () => {
+      await tm.client.scale("session-deployment", 6);
+      await tm.mesh.waitSettled(20_000);
+      await tm.client.scale("session-deployment", 3);
+      await tm.mesh.waitSettled(20_000);
+      const before = new Set(tm.mesh.views().pods.map((p) => p.templateHash));
+      await tm.client.rolloutRestart("session-deployment");
+      await tm.mesh.waitSettled(30_000);
+      const afterHashes = new Set(tm.mesh.views().pods.map((p) => p.templateHash));
+      assert.equal(afterHashes.size, 1);
+      assert.notDeepEqual([...afterHashes], [...before], "new template hash after a restart");
+    });
+    console.log(`# scale/rollout under load: ${result.total} requests, ${result.failed.length} failed`);
+    assert.ok(result.total > 100, `only ${result.total} requests`);
+    assert.deepEqual(
+      result.failed.map((r) => `${r.status} ${r.body}`),
+      [],
+    );
+    assert.deepEqual(result.errors, []);
+  });
+
+  it("a SIGKILLed pod: its endpoint is gone within 1 s and only requests already sent to it fail", async () => {
+    await tm.client.scale("session-deployment", 5);
+    await tm.mesh.waitSettled(20_000);
+    const victim = tm.mesh.replicaSets.pods().find((p) => p.ready);
+    assert.ok(victim?.port);
+    const address = `127.0.0.1:${victim.port}`;
+    let removedAfterMs = Number.NaN;
+    const result = await load(async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      const killedAt = performance.now();
+      victim.signal("SIGKILL");
+      await tm.mesh.waitFor(
+        () => !tm.mesh.clusters.get(CLUSTER)?.endpoints.some((e) => e.address === address),
+        1000,
+        "the endpoint to be removed",
+      );
+      removedAfterMs = performance.now() - killedAt;
+      await tm.mesh.waitSettled(20_000);
+    });
+    console.log(
+      `# SIGKILL: endpoint removed after ${removedAfterMs.toFixed(1)} ms; ${result.failed.length} of ${result.total} requests failed`,
+    );
+    assert.ok(removedAfterMs < 1000);
+    // Four clients: at most the requests in flight to the pod when it died.
+    assert.ok(result.failed.length <= 4, `${result.failed.length} failures`);
+    for (const f of result.failed) assert.equal(f.status, 503);
+    const restarted = tm.mesh.views().pods.find((p) => p.name === victim.name);
+    assert.equal(restarted?.restarts, 1, "the kubelet restarts the container in place");
+  });
+
+  it("a deleted pod is replaced by one with a new name", async () => {
+    const [first] = tm.mesh.views().pods;
+    assert.ok(first);
+    await tm.client.deletePod(first.name, { wait: true });
+    await tm.mesh.waitSettled(20_000);
+    const names = tm.mesh.views().pods.map((p) => p.name);
+    assert.equal(names.length, 5);
+    assert.equal(names.includes(first.name), false);
+  });
+});
+
+describe("a container that keeps crashing", () => {
+  let tm: TestMesh;
+  before(async () => {
+    tm = await startTestMesh(undefined, { backoffInitialMs: 200, backoffMaxMs: 10_000 });
+  });
+  after(() => tm?.stop());
+
+  it("restarts with back-off and shows CrashLoopBackOff", async () => {
+    const file = join(FIXTURES, "crashing.yaml");
+    await tm.client.apply(file, await readFile(file, "utf8"));
+    const statuses = new Set<string>();
+    await tm.mesh.waitFor(
+      () => {
+        const pod = tm.mesh.views().pods[0];
+        if (pod) statuses.add(pod.status);
+        return (pod?.restarts ?? 0) >= 5 && pod?.status === "CrashLoopBackOff";
+      },
+      20_000,
+      "CrashLoopBackOff",
+    );
+    // Back-off doubles from 200 ms: the fifth restart waits 3.2 s, long enough for the CLI to see it.
+    const pods = tm.mesh.views().pods;
+    assert.equal(pods.length, 1, "restarted in place, not replaced");
+    const get = await tm.cli("get", "pods");
+    assert.match(get.stdout, /crashing-\S+\s+0\/1\s+CrashLoopBackOff\s+\d+ \(\d+s ago\)/);
+  });
+});
