@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { after, before, describe, it } from "node:test";
+import { ROOT, runCli } from "../helpers/mesh.js";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("session-affinity up --empty, then the walkthrough's verbs", () => {
+  let up: ChildProcess;
+  let output = "";
+  let admin = "";
+  let gateway = "";
+  before(async () => {
+    up = spawn(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "up", "--empty", "--port", "0", "--admin-port", "0"],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    up.stdout?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    const deadline = Date.now() + 20_000;
+    while (!/admin\s+(\S+)/.test(output)) {
+      if (Date.now() > deadline || up.exitCode !== null) throw new Error(`up did not start: ${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    admin = /admin\s+(\S+)/.exec(output)?.[1] ?? "";
+    gateway = /gateway\s+(\S+)/.exec(output)?.[1] ?? "";
+  });
+  after(() => {
+    if (up.exitCode === null) up.kill("SIGKILL");
+  });
+
+  it("replays apply, scale, get and serves the gateway, then Ctrl-C stops every process", async () => {
+    const cli = (...args: string[]) => runCli([...args, "--admin", admin]);
+    const applied = await cli("apply", "-f", "deploy/session.yaml");
+    assert.equal(applied.stdout, "deployment.apps/session-deployment created\nservice/session-svc created\n");
+    assert.equal((await cli("scale", "deployment.v1.apps/session-deployment", "--replicas=2")).code, 0);
+    assert.equal((await cli("apply", "-f", "deploy/session-gateway.yaml")).code, 0);
+    const deadline = Date.now() + 20_000;
+    let deploy = "";
+    while (!/session-deployment\s+2\/2/.test(deploy)) {
+      assert.ok(Date.now() < deadline, deploy);
+      deploy = (await cli("get", "deploy")).stdout;
+    }
+    const response = await fetch(`${gateway}/user`);
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /^Hostname: session-deployment-\S+<br>\n1st time access\.\n$/);
+    const state = (await (await fetch(`${admin}/api/v1/state`)).json()) as { pods: { pid?: number }[] };
+    const pids = state.pods.map((p) => p.pid).filter((p): p is number => p !== undefined);
+    assert.equal(pids.length, 2);
+    up.kill("SIGINT");
+    const [code] = await once(up, "exit");
+    assert.equal(code, 0);
+    assert.deepEqual(pids.filter(alive), [], "no pod outlives up");
+  });
+
+  it("rejects bad flags with exit code 2 and one line naming the flag", async () => {
+    const r = await runCli(["up", "--store", "disk"]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, "session-affinity: up: --store disk must be memory or redis\n");
+    assert.equal((await runCli(["up", "--port", "http"])).code, 2);
+  });
+});
