@@ -1,14 +1,19 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { startRedis, type RedisServer } from "../helpers/redis-server.js";
 import { CookieJar, DEPLOY, startTestMesh, type TestMesh } from "../helpers/mesh.js";
+import { type RedisServer, startRedis } from "../helpers/redis-server.js";
 
 describe("--store redis: sessions outlive pods", () => {
   let redis: RedisServer;
   let tm: TestMesh;
   before(async () => {
     redis = await startRedis();
-    tm = await startTestMesh(undefined, { manifests: [DEPLOY], replicas: 3, store: "redis", redisUrl: redis.url });
+    tm = await startTestMesh(undefined, {
+      manifests: [DEPLOY],
+      replicas: 3,
+      store: "redis",
+      redisUrl: redis.url,
+    });
   });
   after(async () => {
     await tm?.stop();
