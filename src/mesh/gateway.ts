@@ -48,6 +48,8 @@ export interface DownstreamStats {
   rqTotal: number;
   rqActive: number;
   noRoute: number;
+  /** Local replies by Envoy response flag. */
+  responseFlags: Record<string, number>;
   byClass: Record<"1xx" | "2xx" | "3xx" | "4xx" | "5xx", number>;
 }
 
@@ -90,6 +92,7 @@ export class IngressGateway {
     rqTotal: 0,
     rqActive: 0,
     noRoute: 0,
+    responseFlags: {},
     byClass: { "1xx": 0, "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0 },
   };
   readonly #options: GatewayOptions;
@@ -147,7 +150,9 @@ export class IngressGateway {
     return Number(this.#random() % BigInt(total));
   }
 
+  /** A reply of the gateway itself; `flags` are Envoy's response flags (NR, UH, UF…), counted. */
   #local(res: ServerResponse, status: number, body: string, flags: string): void {
+    this.stats.responseFlags[flags] = (this.stats.responseFlags[flags] ?? 0) + 1;
     this.stats.byClass[statusClass(status)]++;
     res.writeHead(status, [
       "content-length",
@@ -155,8 +160,6 @@ export class IngressGateway {
       ...(body ? ["content-type", "text/plain"] : []),
       "server",
       "istio-envoy",
-      "x-envoy-response-flags",
-      flags,
     ]);
     res.end(body);
   }

@@ -128,6 +128,14 @@ export function prometheusText(mesh: Mesh): string {
       v,
     ]),
   );
+  family(
+    "envoy_http_downstream_rq_response_flags",
+    "counter",
+    Object.entries(g.responseFlags).map(([flag, v]): [Record<string, string>, number] => [
+      { ...hcm, response_flags: flag },
+      v,
+    ]),
+  );
   family("envoy_server_pushes_total", "counter", [[{}, mesh.pushes]]);
   return `${out.join("\n")}\n`;
 }
