@@ -86,6 +86,11 @@ const VARIABLES = {
     default: "10000",
     help: "after closing, wait this long for in-flight requests",
   },
+  EXIT_WITH_PARENT: {
+    schema: bool,
+    default: "false",
+    help: "stop gracefully when the parent process is gone (the local mesh sets it, so no replica outlives it)",
+  },
   LOG_LEVEL: {
     schema: oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     default: "info",

@@ -113,14 +113,23 @@ export async function startService(
   return { port, url: `http://127.0.0.1:${port}`, app, store, server, log, shutdown };
 }
 
-/** Wires SIGTERM/SIGINT to a graceful shutdown and resolves when it is over. */
-export function untilSignalled(service: RunningService): Promise<void> {
+/**
+ * Wires SIGTERM/SIGINT to a graceful shutdown and resolves when it is over. With `exitWithParent`, a
+ * parent that died without signalling (SIGKILL) is noticed by the re-parenting of this process.
+ */
+export function untilSignalled(service: RunningService, exitWithParent = false): Promise<void> {
   return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      service.log.info({ signal }, "signal received");
+    const stop = (reason: string) => {
+      service.log.info({ reason }, "stopping");
+      clearInterval(orphanCheck);
       service.shutdown().then(resolve, resolve);
     };
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
+    const parent = process.ppid;
+    const orphanCheck = setInterval(() => {
+      if (exitWithParent && process.ppid !== parent) stop("parent process exited");
+    }, 1000);
+    if (!exitWithParent) clearInterval(orphanCheck);
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
   });
 }

@@ -1,5 +1,6 @@
 import { analyze } from "../check/analyze.js";
 import type { JarMode } from "../check/cookie-jar.js";
+import { meshDisruption } from "../check/mesh-disruption.js";
 import { formatReport } from "../check/report.js";
 import { type Disruption, runCheck } from "../check/run-check.js";
 import { shellDisruption } from "../check/shell-disruption.js";
@@ -24,6 +25,10 @@ options:
   --header NAME=VALUE    send a header; {client} in VALUE becomes the client's number (repeatable)
   --insecure             accept any TLS certificate
   --during "COMMAND"     run a shell command when half the requests are done, then report moves and losses
+  --scale N              local mesh: scale session-deployment to N replicas at half time, wait until ready
+  --kill-pod             local mesh: SIGKILL one session-deployment pod at half time, wait for its replacement
+  --rollout              local mesh: rolling restart of session-deployment at half time, wait until done
+  --admin URL            the local mesh's admin API (default http://127.0.0.1:15000)
   --expect sticky|spread exit 1 unless affinity is on (sticky) or off (spread)
   --expect-continuous    exit 1 unless session state is kept
   --json                 print the measurements as JSON
@@ -41,6 +46,10 @@ const OPTIONS = {
   header: { type: "string", multiple: true },
   insecure: { type: "boolean" },
   during: { type: "string" },
+  scale: { type: "string" },
+  "kill-pod": { type: "boolean" },
+  rollout: { type: "boolean" },
+  admin: { type: "string" },
   expect: { type: "string" },
   "expect-continuous": { type: "boolean" },
   json: { type: "boolean" },
@@ -143,9 +152,25 @@ export const checkCommand: Command = {
       );
     }
 
+    const chosen = [
+      values.during !== undefined,
+      values.scale !== undefined,
+      values["kill-pod"],
+      values.rollout,
+    ];
+    if (chosen.filter(Boolean).length > 1) {
+      throw new SessionAffinityError(
+        "ERR_USAGE",
+        "check: choose one of --during, --scale, --kill-pod, --rollout",
+      );
+    }
     const log = (line: string) => process.stderr.write(`${line}\n`);
     let disruption: Disruption | undefined;
     if (values.during !== undefined) disruption = shellDisruption(values.during, log);
+    else if (values.scale !== undefined)
+      disruption = meshDisruption(values.admin, { scale: count("scale", values.scale, 1, 1000) });
+    else if (values["kill-pod"]) disruption = meshDisruption(values.admin, { killPod: true });
+    else if (values.rollout) disruption = meshDisruption(values.admin, { rollout: true });
 
     const options = {
       url,

@@ -23,8 +23,9 @@ export const serveCommand: Command = {
       );
       return 2;
     }
-    const service = await startService(loadConfig());
-    await untilSignalled(service);
+    const config = loadConfig();
+    const service = await startService(config);
+    await untilSignalled(service, config.EXIT_WITH_PARENT);
     return 0;
   },
 };

@@ -200,6 +200,17 @@ export class AdminServer {
       }
       case "/api/v1/rollout-restart":
         return this.#json(res, 200, mesh.controlPlane.restart(namespace, str("name")));
+      case "/api/v1/kill-pod": {
+        // A crash from outside (kill -9 on the node): no drain, the endpoint goes when the process does.
+        const name = str("name");
+        const pod = mesh.replicaSets.pod(name);
+        if (!pod || pod.spec.namespace !== namespace) {
+          throw new SessionAffinityError("ERR_USAGE", `pods "${name}" not found`);
+        }
+        if (!pod.signal("SIGKILL"))
+          throw new SessionAffinityError("ERR_USAGE", `pods "${name}" has no running container`);
+        return this.#json(res, 200, { name, namespace, action: "killed" });
+      }
       case "/api/v1/delete-pod": {
         const name = str("name");
         const pod = mesh.replicaSets.pod(name);

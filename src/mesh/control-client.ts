@@ -97,6 +97,11 @@ export class ControlClient {
     return this.#call("POST", "/api/v1/delete-pod", { name, ...options });
   }
 
+  /** SIGKILLs a pod's container, as a node-level crash would. */
+  killPod(name: string, namespace?: string): Promise<{ name: string }> {
+    return this.#call("POST", "/api/v1/kill-pod", { name, ...(namespace ? { namespace } : {}) });
+  }
+
   podLogs(name: string): Promise<string> {
     return this.#call("GET", `/api/v1/pods/${encodeURIComponent(name)}/logs`);
   }

@@ -193,6 +193,8 @@ export class ReplicaSets {
     }
     env.PORT = "0";
     env.HOST = "127.0.0.1";
+    // A pod must not outlive the mesh even when the mesh itself is SIGKILLed.
+    env.EXIT_WITH_PARENT = "true";
     const bound = this.#options.shutdownDelayMs ?? 1000;
     const declared = Number(env.SHUTDOWN_DELAY_MS ?? "0");
     env.SHUTDOWN_DELAY_MS = String(Math.min(Number.isFinite(declared) ? declared : 0, bound));
