@@ -10,8 +10,13 @@ export const SIGNED_ID_LENGTH = ID_LENGTH + 1 + SIG_LENGTH;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /** Mints and checks signed session ids `<id>.<signature>`; the store only ever sees `<id>`. */
+/** Cookie values already verified, so a returning session costs a Map lookup instead of an HMAC. */
+const VERIFIED_CACHE_SIZE = 65_536;
+
 export class SessionIdSigner {
   readonly #secret: Buffer;
+  // Keyed by the whole signed value: a hit only ever skips re-checking a signature that passed.
+  readonly #verified = new Map<string, string>();
 
   constructor(secret: string | Buffer) {
     this.#secret = typeof secret === "string" ? Buffer.from(secret, "utf8") : secret;
@@ -26,6 +31,8 @@ export class SessionIdSigner {
   /** The id in a cookie value, or undefined when it is malformed, oversized, unsigned or tampered. */
   verify(cookieValue: string | undefined): string | undefined {
     if (cookieValue === undefined || cookieValue.length !== SIGNED_ID_LENGTH) return undefined;
+    const known = this.#verified.get(cookieValue);
+    if (known !== undefined) return known;
     if (cookieValue.charCodeAt(ID_LENGTH) !== 0x2e /* . */ || !BASE64URL.test(cookieValue.replace(".", ""))) {
       return undefined;
     }
@@ -34,8 +41,14 @@ export class SessionIdSigner {
     const given = Buffer.from(cookieValue.slice(ID_LENGTH + 1), "latin1");
     const expected = Buffer.from(this.#sign(id), "latin1");
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-    // A fresh copy, so a stored key never pins the whole request header in memory.
-    return Buffer.from(id, "latin1").toString("latin1");
+    // Fresh copies, so neither the store nor the cache pins the whole request header in memory.
+    const ownId = Buffer.from(id, "latin1").toString("latin1");
+    if (this.#verified.size >= VERIFIED_CACHE_SIZE) {
+      const oldest = this.#verified.keys().next();
+      if (!oldest.done) this.#verified.delete(oldest.value);
+    }
+    this.#verified.set(Buffer.from(cookieValue, "latin1").toString("latin1"), ownId);
+    return ownId;
   }
 
   #sign(id: string): string {

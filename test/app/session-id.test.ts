@@ -43,3 +43,12 @@ test("malformed values are rejected without throwing", () => {
     assert.equal(signer.verify(value), undefined, JSON.stringify(value)?.slice(0, 40));
   }
 });
+
+test("a verified value is remembered, and a tampered one is still rejected after its original was cached", () => {
+  const signer = new SessionIdSigner("secret-one-0123456789");
+  const { id, cookieValue } = signer.mint();
+  assert.equal(signer.verify(cookieValue), id);
+  assert.equal(signer.verify(cookieValue), id);
+  const last = cookieValue.at(-1) === "A" ? "B" : "A";
+  assert.equal(signer.verify(cookieValue.slice(0, -1) + last), undefined);
+});
