@@ -5,6 +5,7 @@
  */
 import { SessionAffinityError } from "../errors.js";
 import type { Ratio, Summary } from "./analyze.js";
+import type { FailureKind } from "./outcome.js";
 
 export const POLICIES = ["none", "ring-hash", "maglev", "persistent-session"] as const;
 export const STORES = ["memory", "redis"] as const;
@@ -207,6 +208,7 @@ export interface ScenarioResult extends Scenario {
   readonly moved: Ratio;
   readonly lost: Ratio;
   readonly failed: number;
+  readonly failures: Readonly<Partial<Record<FailureKind, number>>>;
   readonly failedAfter: number;
   readonly requestsAfter: number;
   readonly prediction?: Prediction;
@@ -242,6 +244,7 @@ export function resultFromSummary(
     moved: d?.moved ?? EMPTY,
     lost: d?.lost ?? EMPTY,
     failed: summary.failed,
+    failures: summary.failures,
     failedAfter: d?.failedAfter ?? 0,
     requestsAfter: d?.requestsAfter ?? 0,
     ...(context.prediction ? { prediction: context.prediction } : {}),
@@ -261,6 +264,7 @@ export function failedResult(scenario: Scenario, error: string, durationMs: numb
     moved: EMPTY,
     lost: EMPTY,
     failed: 0,
+    failures: {},
     failedAfter: 0,
     requestsAfter: 0,
     durationMs,

@@ -22,6 +22,11 @@ function predictionCell(r: ScenarioResult): string {
   return `${r.prediction.movedPercent.toFixed(1)}% (${lb}, ${r.prediction.scenario})`;
 }
 
+function failedCell(r: ScenarioResult): string {
+  const kinds = Object.entries(r.failures).map(([kind, n]) => `${kind} ${n}`);
+  return `${r.failed} of ${r.requests}${kinds.length ? ` (${kinds.join(", ")})` : ""}`;
+}
+
 export function formatScenariosMarkdown(report: ScenariosReport): string {
   const day = report.date.slice(0, 10);
   const lines = [
@@ -43,7 +48,7 @@ export function formatScenariosMarkdown(report: ScenariosReport): string {
       continue;
     }
     lines.push(
-      `${head} | ${r.lb} | ${percent(r.stickiness)} | ${percent(r.moved)} | ${percent(r.lost)} | ${r.failed} of ${r.requests} | ${predictionCell(r)} |`,
+      `${head} | ${r.lb} | ${percent(r.stickiness)} | ${percent(r.moved)} | ${percent(r.lost)} | ${failedCell(r)} | ${predictionCell(r)} |`,
     );
   }
   const failed = report.results.filter((r) => r.error);
@@ -64,7 +69,8 @@ export function formatScenariosMarkdown(report: ScenariosReport): string {
     "- **Sessions moved**: clients whose first answer after the disruption came from another pod (by name).",
     "- **State lost**: clients whose counter did not go on by one across the disruption: the pod that",
     "  answered did not know the session. With Redis every pod knows every session.",
-    "- **Failed requests**: requests without a usable answer, of all requests sent.",
+    "- **Failed requests**: requests without a usable answer, of all requests sent, by kind (`status`:",
+    "  a non-2xx answer; `refused`, `reset`, `timeout`: the connection).",
     `- **Predicted moved**: \`simulate\` with 100000 synthetic sessions, ${REPLICAS} pods, the balancer and`,
     "  ring or table size the mesh ran. `scale` maps to its " +
       `\`scale ${REPLICAS}→${SCALE_TO}\`` +

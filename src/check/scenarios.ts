@@ -50,6 +50,8 @@ export interface ScenariosOptions {
   readonly scenarioTimeoutMs?: number;
   readonly deployRoot?: string;
   readonly log?: (line: string) => void;
+  /** Stops the run: the current scenario's mesh is torn down and no further scenario starts. */
+  readonly signal?: AbortSignal;
 }
 
 /** Sessions `simulate` draws for a prediction: enough for a tenth of a percent. */
@@ -146,16 +148,28 @@ function sessionCluster(mesh: Mesh) {
   return withService[0] as NonNullable<(typeof withService)[number]>;
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Promise<void>): Promise<T> {
+/** `work`, unless the time runs out or `signal` aborts first: then `onAbandon` runs before the rejection. */
+function bounded<T>(
+  work: Promise<T>,
+  ms: number,
+  signal: AbortSignal | undefined,
+  onAbandon: () => Promise<void>,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      void onTimeout().finally(() =>
-        reject(new SessionAffinityError("ERR_RUNTIME", `scenario did not finish within ${ms / 1000} s`)),
-      );
-    }, ms);
+  let onAbort: (() => void) | undefined;
+  const abandoned = new Promise<never>((_, reject) => {
+    const give = (why: string) => {
+      void onAbandon().finally(() => reject(new SessionAffinityError("ERR_RUNTIME", why)));
+    };
+    timer = setTimeout(() => give(`scenario did not finish within ${ms / 1000} s`), ms);
+    onAbort = () => give("interrupted");
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
   });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+  return Promise.race([work, abandoned]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  });
 }
 
 async function runOne(
@@ -227,7 +241,7 @@ async function runOne(
   };
   const measuring = measure();
   try {
-    return await withTimeout(measuring, options.scenarioTimeoutMs ?? 180_000, abandon);
+    return await bounded(measuring, options.scenarioTimeoutMs ?? 180_000, options.signal, abandon);
   } catch (err) {
     return failedResult(scenario, (err as Error).message, Date.now() - started);
   } finally {
@@ -248,6 +262,7 @@ export async function runScenarios(options: ScenariosOptions): Promise<Scenarios
   const results: ScenarioResult[] = [];
   try {
     for (const [i, scenario] of options.scenarios.entries()) {
+      if (options.signal?.aborted) break;
       log(`[${i + 1}/${options.scenarios.length}] ${scenarioName(scenario)}: starting a mesh`);
       const r = await runOne(scenario, options, manifests, predictions);
       results.push(r);

@@ -84,7 +84,22 @@ export const scenariosCommand: Command = {
     });
     const log = (line: string) => process.stderr.write(`${line}\n`);
     log(`${scenarios.length} combinations, ${clients} clients × ${requests} requests each, output in ${out}`);
-    const report = await runScenarios({ scenarios, clients, requests, log });
+    // Ctrl-C or SIGTERM: tear the current mesh (and its redis-server) down rather than leave it behind.
+    const interrupt = new AbortController();
+    const onSignal = () => {
+      log("interrupted: stopping the current mesh");
+      interrupt.abort();
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    let report: Awaited<ReturnType<typeof runScenarios>>;
+    try {
+      report = await runScenarios({ scenarios, clients, requests, log, signal: interrupt.signal });
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+    if (interrupt.signal.aborted) return 130;
     const markdown = formatScenariosMarkdown(report);
     await writeFile(join(out, "scenarios.md"), markdown);
     await writeFile(join(out, "scenarios.json"), formatScenariosJson(report));
