@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { type ErrorCode, SessionAffinityError } from "../errors.js";
 import type { Finding } from "../lint/index.js";
 import { type ApplyResult, type ObjectOutcome, RejectedManifestError } from "./control-plane.js";
+import type { StoreName, StoreSwitch } from "./mesh.js";
 import type { ResourceName, ResourceViews } from "./views.js";
 
 export const DEFAULT_ADMIN_URL = "http://127.0.0.1:15000";
@@ -100,6 +101,11 @@ export class ControlClient {
   /** SIGKILLs a pod's container, as a node-level crash would. */
   killPod(name: string, namespace?: string): Promise<{ name: string }> {
     return this.#call("POST", "/api/v1/kill-pod", { name, ...(namespace ? { namespace } : {}) });
+  }
+
+  /** Switches every replica to the memory or Redis session store (a rolling restart). */
+  setStore(store: StoreName): Promise<StoreSwitch> {
+    return this.#call("POST", "/api/v1/store", { store });
   }
 
   podLogs(name: string): Promise<string> {

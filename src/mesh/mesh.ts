@@ -2,14 +2,21 @@
  * The local mesh put together: the control plane (applied objects), the ReplicaSets (pods as
  * processes), the push that turns objects and ready pods into the gateway's routes and clusters,
  * the ingress gateway, the admin/control API and, for `--store redis`, the session store.
- * `startMesh` returns once everything listens; `stop` ends every process it started.
+ * `startMesh` returns once everything listens; `stop` ends every process it started. `setStore`
+ * switches every replica between the in-memory and the Redis store while the mesh runs.
  */
 import { randomBytes } from "node:crypto";
+import { SessionAffinityError } from "../errors.js";
 import { loadManifests } from "../manifests/index.js";
 import type { ManifestSet } from "../manifests/types.js";
 import { AdminServer } from "./admin.js";
 import { Cluster } from "./cluster.js";
-import { type ApplyResult, ControlPlane, type ObjectOutcome } from "./control-plane.js";
+import {
+  type ApplyResult,
+  ControlPlane,
+  type ObjectOutcome,
+  RESTARTED_AT_ANNOTATION,
+} from "./control-plane.js";
 import { serviceEndpoints } from "./endpoints.js";
 import { type GatewaySnapshot, IngressGateway } from "./gateway.js";
 import { buildGatewayConfig, type GatewayConfig } from "./gateway-config.js";
@@ -40,14 +47,31 @@ export interface MeshOptions {
   readonly readyTimeoutMs?: number;
 }
 
+export type StoreName = "memory" | "redis";
+
+export interface StoreSwitch {
+  readonly store: StoreName;
+  readonly previous: StoreName;
+  /** Deployments rolled to pick up the new environment. */
+  readonly restarted: readonly string[];
+  readonly redisUrl?: string;
+}
+
 export class Mesh {
   readonly controlPlane = new ControlPlane();
   readonly replicaSets: ReplicaSets;
   readonly gateway: IngressGateway;
   readonly admin: AdminServer;
   readonly sessionSecret = randomBytes(32).toString("base64url");
-  readonly store: "memory" | "redis";
-  readonly #redis: RedisHandle | undefined;
+  #store: StoreName;
+  #redis: RedisHandle | undefined;
+  readonly #redisUrlOption: string | undefined;
+  // Shared by reference with the ReplicaSets, which read it whenever they create a pod: changing it
+  // and rolling the Deployments is how a live store switch reaches every replica.
+  readonly #envOverrides: Record<string, string> = {};
+  // Stores being replaced: stopped once no pod uses them any more, or with the mesh.
+  readonly #retiring = new Set<RedisHandle>();
+  #switching: Promise<unknown> = Promise.resolve();
   readonly #clusters = new Map<string, Cluster>();
   #config: GatewayConfig;
   #configRevision = -1;
@@ -58,18 +82,16 @@ export class Mesh {
   readonly #onExit = () => {
     this.replicaSets.killAll();
     this.#redis?.kill();
+    for (const r of this.#retiring) r.kill();
   };
 
   constructor(options: MeshOptions, redis: RedisHandle | undefined) {
     this.#redis = redis;
-    this.store = options.store ?? "memory";
-    const envOverrides: Record<string, string> = {};
-    if (redis) {
-      envOverrides.SESSION_STORE = "redis";
-      envOverrides.REDIS_URL = redis.url;
-    }
+    this.#store = options.store ?? "memory";
+    this.#redisUrlOption = options.redisUrl ?? process.env.REDIS_URL;
+    this.#setStoreEnv(redis);
     this.replicaSets = new ReplicaSets(this.controlPlane, {
-      envOverrides,
+      envOverrides: this.#envOverrides,
       sessionSecret: this.sessionSecret,
       ...(options.shutdownDelayMs === undefined ? {} : { shutdownDelayMs: options.shutdownDelayMs }),
       ...(options.backoffInitialMs === undefined ? {} : { backoffInitialMs: options.backoffInitialMs }),
@@ -95,6 +117,78 @@ export class Mesh {
 
   get redisUrl(): string | undefined {
     return this.#redis?.url;
+  }
+
+  get store(): StoreName {
+    return this.#store;
+  }
+
+  #setStoreEnv(redis: RedisHandle | undefined): void {
+    if (redis) {
+      this.#envOverrides.SESSION_STORE = "redis";
+      this.#envOverrides.REDIS_URL = redis.url;
+    } else {
+      // Back to what the manifests say, as a mesh started with --store memory runs them.
+      delete this.#envOverrides.SESSION_STORE;
+      delete this.#envOverrides.REDIS_URL;
+    }
+  }
+
+  /**
+   * Switches every replica's session store: the Redis one is REDIS_URL (as `up --store redis`) or a
+   * private redis-server. Pods read the store from their environment at start, so every Deployment
+   * gets a rolling restart, as `kubectl set env` would cause; the old Redis is stopped once the
+   * Deployments have settled on pods that no longer use it. Sessions of the old store are not moved.
+   */
+  setStore(store: StoreName): Promise<StoreSwitch> {
+    const next = this.#switching.then(
+      () => this.#switchStore(store),
+      () => this.#switchStore(store),
+    );
+    this.#switching = next.catch(() => {});
+    return next;
+  }
+
+  async #switchStore(store: StoreName): Promise<StoreSwitch> {
+    if (this.#stopping) throw new SessionAffinityError("ERR_RUNTIME", "the mesh is stopping");
+    const previous = this.#store;
+    if (store === previous) {
+      return { store, previous, restarted: [], ...(this.#redis ? { redisUrl: this.#redis.url } : {}) };
+    }
+    const old = this.#redis;
+    const redis = store === "redis" ? await startRedisStore(this.#redisUrlOption) : undefined;
+    this.#redis = redis;
+    this.#store = store;
+    this.#setStoreEnv(redis);
+    const restarted: string[] = [];
+    for (const d of this.controlPlane.list("Deployment")) {
+      await this.#nextRestartStamp(d.object.template);
+      this.controlPlane.restart(d.object.namespace, d.object.name);
+      restarted.push(`${d.object.namespace}/${d.object.name}`);
+    }
+    if (old) {
+      this.#retiring.add(old);
+      const retire = () => {
+        this.#retiring.delete(old);
+        return old.stop();
+      };
+      this.waitSettled(120_000)
+        .then(retire, retire)
+        .catch(() => {});
+    }
+    return { store, previous, restarted, ...(redis ? { redisUrl: redis.url } : {}) };
+  }
+
+  /**
+   * `rollout restart` stamps the template with the time in whole seconds, so a second restart in the
+   * same second would leave the template, and so the pods, unchanged: wait for the next second.
+   */
+  async #nextRestartStamp(template: unknown): Promise<void> {
+    const stamp = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    const annotations = (template as { metadata?: { annotations?: Record<string, unknown> } } | null)
+      ?.metadata?.annotations;
+    if (annotations?.[RESTARTED_AT_ANNOTATION] !== stamp()) return;
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
   }
 
   /** How many times routes or endpoints were pushed to the gateway. */
@@ -219,7 +313,10 @@ export class Mesh {
       await this.admin.close().catch(() => {});
       await this.replicaSets.stop(5000);
       await this.gateway.close().catch(() => {});
+      await this.#switching;
       await this.#redis?.stop();
+      await Promise.all([...this.#retiring].map((r) => r.stop()));
+      this.#retiring.clear();
       process.off("exit", this.#onExit);
     })();
     return this.#stopping;
