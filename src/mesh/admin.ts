@@ -3,11 +3,14 @@
  * interface: GET /clusters, /config_dump, /stats/prometheus, /ready, plus the JSON control endpoints
  * the CLI verbs call (/api/v1/...). State-changing requests must be POSTs with
  * `Content-Type: application/json` and no foreign Origin, and every request must name this server
- * in its Host header, so a web page cannot drive the mesh (CSRF, DNS rebinding).
+ * in its Host header, so a web page cannot drive the mesh (CSRF, DNS rebinding). The dashboard
+ * (src/dashboard) is served from `/` on the same origin, so its page passes these checks and no other
+ * page does; its event stream is GET /api/v1/events.
  */
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Dashboard } from "../dashboard/dashboard.js";
 import { isUserError, SessionAffinityError } from "../errors.js";
 import { parseManifests } from "../manifests/index.js";
 import { configDump } from "./config-dump.js";
@@ -32,10 +35,12 @@ export class AdminServer {
   readonly #mesh: Mesh;
   readonly #server: Server;
   readonly #requestedPort: number;
+  readonly #dashboard: Dashboard;
   #port = 0;
 
   constructor(mesh: Mesh, port: number) {
     this.#mesh = mesh;
+    this.#dashboard = new Dashboard(mesh);
     this.#requestedPort = port;
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((err: unknown) => this.#error(res, err));
@@ -65,6 +70,7 @@ export class AdminServer {
   }
 
   async close(): Promise<void> {
+    await this.#dashboard.close();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
     await closed;
@@ -139,6 +145,7 @@ export class AdminServer {
     const path = url.pathname;
     const mesh = this.#mesh;
     if (req.method === "GET" || req.method === "HEAD") {
+      if (await this.#dashboard.get(path, req, res)) return;
       switch (path) {
         case "/ready":
           return this.#text(res, 200, "LIVE\n");
@@ -211,6 +218,14 @@ export class AdminServer {
           throw new SessionAffinityError("ERR_USAGE", `pods "${name}" has no running container`);
         return this.#json(res, 200, { name, namespace, action: "killed" });
       }
+      case "/api/v1/store": {
+        const store = str("store");
+        if (store !== "memory" && store !== "redis")
+          throw new HttpError(400, 'admin API: "store" must be "memory" or "redis"');
+        return this.#json(res, 200, await mesh.setStore(store));
+      }
+      case "/api/v1/traffic":
+        return this.#json(res, 200, await this.#dashboard.setTraffic(body));
       case "/api/v1/delete-pod": {
         const name = str("name");
         const pod = mesh.replicaSets.pod(name);
