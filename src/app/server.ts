@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { hostname as osHostname } from "node:os";
 import { SessionAffinityError } from "../errors.js";
 import { type App, createApp } from "./app.js";
@@ -69,6 +69,13 @@ export async function startService(
     },
     app.handle,
   );
+  // Node hands CONNECT to a 'connect' listener and, without one, closes the connection unanswered.
+  server.on("connect", (_req, socket: Socket) => {
+    socket.on("error", () => {});
+    socket.end(
+      "HTTP/1.1 405 Method Not Allowed\r\nallow: GET, HEAD\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+    );
+  });
   server.listen(config.PORT, config.HOST);
   try {
     await once(server, "listening");

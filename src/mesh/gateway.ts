@@ -42,6 +42,13 @@ export interface GatewayOptions {
   readonly random?: RandomSource;
   /** Envoy's per-request buffer limit: a larger request body cannot be replayed on a retry. */
   readonly retryBufferBytes?: number;
+  /**
+   * A client that has not sent its whole request head by then is cut off (Envoy's
+   * `request_headers_timeout`, which Envoy's edge guidance sets to 10 s). Default 10 s.
+   */
+  readonly headersTimeoutMs?: number;
+  /** A client that has not sent its whole request (head and body) by then gets 408. Default 15 s. */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface DownstreamStats {
@@ -105,14 +112,34 @@ export class IngressGateway {
   });
   readonly #random: RandomSource;
   readonly #sockets = new Set<Socket>();
+  // Connections answered with `connection: close`: requests already pipelined behind are not served.
+  readonly #closing = new WeakSet<Socket>();
   #port = 0;
 
   constructor(options: GatewayOptions) {
     this.#options = options;
     this.#random = options.random ?? seededRandom(Date.now());
-    this.#server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) =>
-      this.#handle(req, res),
+    // Node derives the headers timeout from requestTimeout, so a requestTimeout of 0 switched both off
+    // and a slowloris client could hold a connection forever; the check runs every second, not every 30.
+    this.#server = createServer(
+      {
+        keepAliveTimeout: 60_000,
+        headersTimeout: options.headersTimeoutMs ?? 10_000,
+        requestTimeout: options.requestTimeoutMs ?? 15_000,
+        connectionsCheckingInterval: 1000,
+      },
+      (req, res) => this.#handle(req, res),
     );
+    // Without a listener Node drops a CONNECT silently. Envoy without CONNECT support in its upgrade
+    // configs refuses it with a local 403.
+    this.#server.on("connect", (_req: IncomingMessage, socket: Socket) => {
+      this.stats.responseFlags.UPGRADE_FAILED = (this.stats.responseFlags.UPGRADE_FAILED ?? 0) + 1;
+      this.stats.byClass["4xx"]++;
+      socket.on("error", () => {});
+      socket.end(
+        "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nserver: istio-envoy\r\nconnection: close\r\n\r\n",
+      );
+    });
     this.#server.on("connection", (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once("close", () => this.#sockets.delete(socket));
@@ -125,7 +152,9 @@ export class IngressGateway {
 
   async listen(): Promise<void> {
     const host = this.#options.host ?? "127.0.0.1";
-    this.#server.listen(this.#options.port, host);
+    // Node's default backlog (511) overflows when a thousand clients connect at once: their handshakes
+    // stall for seconds or are reset. Envoy's listener takes net.core.somaxconn, which caps this too.
+    this.#server.listen({ port: this.#options.port, host, backlog: 65_535 });
     try {
       await once(this.#server, "listening");
     } catch (err) {
@@ -165,14 +194,32 @@ export class IngressGateway {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#closing.has(req.socket)) {
+      // RFC 9112 §9.6: once a response says close, no later request on the connection is processed.
+      req.resume();
+      return;
+    }
     this.stats.rqTotal++;
     this.stats.rqActive++;
     res.once("close", () => this.stats.rqActive--);
     const { config, clusters } = this.#options.snapshot();
     const raw = req.rawHeaders;
     const headers: [string, string][] = [];
-    for (let i = 0; i < raw.length; i += 2)
-      headers.push([(raw[i] as string).toLowerCase(), raw[i + 1] as string]);
+    let hosts = 0;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = (raw[i] as string).toLowerCase();
+      if (name === "host") hosts++;
+      headers.push([name, raw[i + 1] as string]);
+    }
+    // RFC 9112 §3.2: more than one Host is a 400. Node keeps the first for routing but the raw headers
+    // would carry both upstream, where a server that reads the last one sees another virtual host.
+    if (hosts > 1) {
+      req.resume();
+      res.shouldKeepAlive = false;
+      this.#closing.add(req.socket);
+      this.#local(res, 400, "", "DPE");
+      return;
+    }
     const routeRequestView: RouteRequest = {
       method: req.method ?? "GET",
       path: req.url ?? "/",

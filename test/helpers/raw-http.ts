@@ -35,3 +35,29 @@ export function rawRequest(port: number, payload: string | Buffer, timeoutMs = 3
     socket.write(payload);
   });
 }
+
+/**
+ * Sends bytes exactly as given and keeps everything the server sends until it closes the connection
+ * (or `timeoutMs`): every response to pipelined or smuggled requests shows up.
+ */
+export function rawExchange(port: number, payload: string | Buffer, timeoutMs = 3000): Promise<RawResponse> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket = createConnection({ host: "127.0.0.1", port });
+    let data = "";
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      const match = /^HTTP\/1\.[01] (\d{3})/.exec(data);
+      resolve({ status: match ? Number(match[1]) : 0, text: data, ms: Date.now() - started });
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    socket.on("data", (chunk) => {
+      data += chunk.toString("latin1");
+    });
+    socket.on("end", finish);
+    socket.on("close", finish);
+    socket.on("error", finish);
+    socket.write(payload);
+  });
+}
