@@ -1,0 +1,753 @@
+/**
+ * Mesh benchmark: the local mesh's ingress gateway (cookie hashing, 5 replicas) against nginx, HAProxy
+ * and an npm `http-proxy` peer doing the same cookie hashing, all in front of the SAME five replica
+ * processes, plus one replica hit directly; then how long `up` takes until the first request through
+ * the gateway succeeds. Writes the `mesh` section of BENCHMARKS.md.
+ * Run: node --import tsx bench/mesh.ts   (needs nginx and haproxy: apt-get install -y nginx haproxy)
+ * Knobs (env): BENCH_ROUNDS (2), BENCH_DURATION seconds (8), BENCH_WARMUP seconds (2),
+ * BENCH_CONNECTIONS (50), BENCH_UP_RUNS (3).
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { Agent, request } from "node:http";
+import { createRequire } from "node:module";
+import { loadavg, tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+import { freePort } from "../test/helpers/ports.js";
+import { waitForPort } from "../test/helpers/redis-server.js";
+import { haproxyConfig } from "./peers/haproxy.js";
+import { nginxConfig } from "./peers/nginx.js";
+import { machineLine, writeSection } from "./report.js";
+
+interface CannonResult {
+  requests: { average: number; total: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+interface CannonClient {
+  setHeaders(headers: Record<string, string>): void;
+}
+interface CannonInstance extends PromiseLike<CannonResult> {
+  on(event: "response", listener: (client: unknown, status: number, bytes: number, ms: number) => void): void;
+}
+type Cannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  setupClient?: (client: CannonClient) => void;
+}) => CannonInstance;
+
+// autocannon ships no type declarations; the few fields read here are typed above.
+const autocannon = createRequire(import.meta.url)("autocannon") as Cannon;
+
+const ROOT = join(import.meta.dirname, "..");
+const PEERS_OUT = join(ROOT, ".tmp", "bench-mesh-peers");
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const UP_RUNS = Number(process.env.BENCH_UP_RUNS ?? 3);
+const REPLICAS = 5;
+const STICKY_CLIENTS = 20;
+const STICKY_REQUESTS = 5;
+
+type Mode = "same-session" | "new-client";
+const MODES: Mode[] = ["same-session", "new-client"];
+
+interface Measured {
+  rps: number;
+  /** From every response's own time (autocannon's histogram rounds to whole milliseconds). */
+  p50: number;
+  p99: number;
+  /** user + system CPU of the proxy's processes over the measured run, per request answered. */
+  proxyCpuUs: number;
+  replicasCpuUs: number;
+}
+
+/** A proxy (or none) in front of the replicas, started for one round and stopped after it. */
+interface Running {
+  url: string;
+  pids(): number[];
+  stop(): Promise<void>;
+}
+interface Target {
+  key: string;
+  label: string;
+  /** Whether requests go through a cookie-hashing proxy (the stickiness check applies). */
+  hashing: boolean;
+  start(replicas: readonly Replica[]): Promise<Running>;
+}
+interface Replica {
+  name: string;
+  address: string;
+  pid: number;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Pids of every process below `pid` (nginx workers, the mesh's pods), from /proc. */
+function descendants(pid: number): number[] {
+  const byParent = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = byParent.get(ppid) ?? [];
+      list.push(Number(entry));
+      byParent.set(ppid, list);
+    } catch {
+      // The process ended while /proc was being read.
+    }
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  for (let i = 0; i < queue.length && i < 10_000; i++) {
+    for (const child of byParent.get(queue[i] as number) ?? []) {
+      out.push(child);
+      queue.push(child);
+    }
+  }
+  return out;
+}
+
+function killAll(): void {
+  for (const child of children) {
+    if (child.pid === undefined) continue;
+    for (const pid of descendants(child.pid)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    child.kill("SIGKILL");
+  }
+}
+process.once("exit", killAll);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+/** nginx and haproxy live in /usr/sbin, which a non-root PATH often lacks. */
+function findBinary(name: string): string | undefined {
+  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/sbin"];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const file = join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // Not in this directory.
+    }
+  }
+  return undefined;
+}
+
+/** Compiled JS for the gateway and the http-proxy peer, so neither pays for tsx's loader hooks. */
+function build(): void {
+  execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
+  const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+  // Inside the repo (under the ignored .tmp/) so the compiled peer resolves ROOT/node_modules.
+  execFileSync(
+    process.execPath,
+    [
+      tsc,
+      ...["--outDir", PEERS_OUT, "--rootDir", join(ROOT, "bench", "peers")],
+      ...["--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022"],
+      ...["--strict", "--skipLibCheck", "--types", "node", "--esModuleInterop"],
+      join(ROOT, "bench", "peers", "http-proxy-hash.ts"),
+    ],
+    { cwd: ROOT, stdio: "inherit" },
+  );
+}
+
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+
+function cpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // An exited process contributes nothing.
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+function spawnChild(file: string, args: string[], label: string, env?: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(file, args, {
+    cwd: ROOT,
+    env: env ?? process.env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  children.add(child);
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-2000);
+  });
+  child.once("exit", (code, signal) => {
+    if (children.has(child)) console.error(`${label} exited (${code ?? signal}): ${stderr}`);
+  });
+  return child;
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  children.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const orphans = child.pid === undefined ? [] : descendants(child.pid);
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+  for (const pid of orphans) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Stopped with its parent, as it should.
+    }
+  }
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  setCookies: string[];
+  hostname?: string;
+  count?: number;
+}
+
+function get(url: string, agent: Agent | false, cookie?: string, timeoutMs = 5000): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, headers: cookie ? { cookie } : {}, timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => {
+        body += d;
+      });
+      res.on("end", () => {
+        const hostname = /Hostname: ([^<\s]+)/.exec(body)?.[1];
+        const count = /^(\d+)(?:st|nd|rd|th) time access/m.exec(body)?.[1];
+        resolve({
+          status: res.statusCode ?? 0,
+          body,
+          setCookies: ([] as string[]).concat(res.headers["set-cookie"] ?? []),
+          ...(hostname === undefined ? {} : { hostname }),
+          ...(count === undefined ? {} : { count: Number(count) }),
+        });
+      });
+    });
+    req.once("timeout", () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
+    req.once("error", reject);
+    req.end();
+  });
+}
+
+/** A browser-like client: its own keep-alive connection and a cookie jar. */
+class Client {
+  readonly jar = new Map<string, string>();
+  #agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+  cookie(): string | undefined {
+    return this.jar.size === 0 ? undefined : [...this.jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+
+  async get(url: string): Promise<Answer> {
+    const answer = await get(url, this.#agent, this.cookie());
+    for (const line of answer.setCookies) {
+      const pair = line.split(";")[0] ?? "";
+      const eq = pair.indexOf("=");
+      if (eq > 0) this.jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+    return answer;
+  }
+
+  /** Same cookies from a new connection: pins by cookie, not by connection, must survive it. */
+  reconnect(): void {
+    this.#agent.destroy();
+    this.#agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+/**
+ * Every client must stay on the replica its first answer came from, with the counter going up by
+ * one, also from a new connection; and the clients together must reach more than one replica.
+ */
+async function verifySticky(url: string, label: string): Promise<Map<string, number>> {
+  const spread = new Map<string, number>();
+  for (let c = 0; c < STICKY_CLIENTS; c++) {
+    const client = new Client();
+    try {
+      let pod: string | undefined;
+      for (let i = 1; i <= STICKY_REQUESTS + 1; i++) {
+        if (i === STICKY_REQUESTS + 1) client.reconnect();
+        const a = await client.get(url);
+        pod ??= a.hostname;
+        if (a.status !== 200 || a.hostname !== pod || a.count !== i) {
+          throw new Error(
+            `${label}: client ${c} request ${i} got ${a.status} from ${a.hostname} (count ${a.count}), expected ${pod} count ${i}`,
+          );
+        }
+        if (i === 1 && !client.jar.has("session-route")) {
+          throw new Error(`${label}: the first answer set no session-route cookie`);
+        }
+      }
+      spread.set(pod as string, (spread.get(pod as string) ?? 0) + 1);
+    } finally {
+      client.close();
+    }
+  }
+  if (spread.size < 2) throw new Error(`${label}: ${STICKY_CLIENTS} clients all landed on one replica`);
+  return spread;
+}
+
+/** One session per load connection, each created through the target itself. */
+async function sessions(url: string, label: string): Promise<string[]> {
+  const cookies: string[] = [];
+  for (let c = 0; c < CONNECTIONS; c++) {
+    const client = new Client();
+    try {
+      const first = await client.get(url);
+      const second = await client.get(url);
+      if (first.status !== 200 || second.status !== 200 || second.count !== 2 || !client.jar.has("sid")) {
+        throw new Error(`${label}: could not open a session (${first.status}, ${second.status})`);
+      }
+      cookies.push(client.cookie() as string);
+    } finally {
+      client.close();
+    }
+  }
+  return cookies;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+async function load(
+  running: Running,
+  replicas: readonly Replica[],
+  label: string,
+  cookies: readonly string[] | undefined,
+): Promise<Measured> {
+  const options = (duration: number) => ({
+    url: running.url,
+    connections: CONNECTIONS,
+    duration,
+    ...(cookies
+      ? {
+          setupClient: (() => {
+            let next = 0;
+            return (client: CannonClient) => {
+              client.setHeaders({ cookie: cookies[next++ % cookies.length] as string });
+            };
+          })(),
+        }
+      : {}),
+  });
+  await autocannon(options(WARMUP));
+  const proxyPids = running.pids();
+  const replicaPids = replicas.map((r) => r.pid);
+  const proxyBefore = cpuMs(proxyPids);
+  const replicasBefore = cpuMs(replicaPids);
+  const times: number[] = [];
+  const instance = autocannon(options(DURATION));
+  instance.on("response", (_client, status, _bytes, ms) => {
+    if (status >= 200 && status < 300) times.push(ms);
+  });
+  const r = await instance;
+  const perRequest = 1000 / r.requests.total;
+  const proxyCpuUs = (cpuMs(proxyPids) - proxyBefore) * perRequest;
+  const replicasCpuUs = (cpuMs(replicaPids) - replicasBefore) * perRequest;
+  if (r.non2xx > 0 || r.errors > 0) {
+    throw new Error(`${label}: ${r.non2xx} non-2xx answers, ${r.errors} errors (${r.timeouts} timeouts)`);
+  }
+  const sorted = Float64Array.from(times).sort();
+  return {
+    rps: r.requests.average,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    proxyCpuUs,
+    replicasCpuUs,
+  };
+}
+
+// --- the mesh under test, started from the built CLI as a user would -----------------------------
+
+interface Up {
+  child: ChildProcess;
+  gatewayUrl: string;
+  adminUrl: string;
+  /** From spawn to the first 200 on /user through the gateway. */
+  firstOkMs: number;
+}
+
+async function startUp(): Promise<Up> {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const gatewayUrl = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const child = spawnChild(
+    process.execPath,
+    [join(ROOT, "dist", "cli", "main.js"), "up", "--port", String(port), "--admin-port", String(adminPort)],
+    "session-affinity up",
+  );
+  const deadline = started + 30_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error("session-affinity up exited");
+    const answer = await get(`${gatewayUrl}/user`, false, undefined, 1000).catch(() => undefined);
+    if (answer?.status === 200) break;
+    if (performance.now() > deadline) throw new Error("no 200 through the gateway within 30 s of `up`");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return {
+    child,
+    gatewayUrl,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
+    firstOkMs: performance.now() - started,
+  };
+}
+
+async function adminJson<T>(up: Up, path: string): Promise<T> {
+  const answer = await get(`${up.adminUrl}${path}`, false);
+  if (answer.status !== 200) throw new Error(`admin ${path}: ${answer.status} ${answer.body}`);
+  return JSON.parse(answer.body) as T;
+}
+
+/** The five ready replicas once the Deployment has settled. */
+async function replicasOf(up: Up): Promise<Replica[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const state = await adminJson<{ settled: boolean }>(up, "/api/v1");
+    const pods = await adminJson<{
+      items: { name: string; ready: boolean; address?: string; pid?: number }[];
+    }>(up, "/api/v1/pods");
+    const ready = pods.items.filter((p) => p.ready && p.address && p.pid);
+    if (state.settled && ready.length === REPLICAS) {
+      return ready.map((p) => ({ name: p.name, address: p.address as string, pid: p.pid as number }));
+    }
+    if (Date.now() > deadline) throw new Error(`the mesh did not settle with ${REPLICAS} ready replicas`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// --- the targets ---------------------------------------------------------------------------------
+
+async function startServer(
+  file: string,
+  args: string[],
+  label: string,
+  port: number,
+  env?: NodeJS.ProcessEnv,
+  cleanup?: () => Promise<void>,
+): Promise<Running> {
+  const child = spawnChild(file, args, label, env);
+  const stop = async () => {
+    await stopChild(child);
+    await cleanup?.();
+  };
+  try {
+    const died = new Promise<never>((_, reject) =>
+      child.once("exit", (code, signal) => reject(new Error(`${label} exited (${code ?? signal})`))),
+    );
+    died.catch(() => {});
+    await Promise.race([waitForPort(port, 15_000), died]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const pid = child.pid as number;
+  // nginx's master forks its worker; count both.
+  return { url: `http://127.0.0.1:${port}/user`, pids: () => [pid, ...descendants(pid)], stop };
+}
+
+function targets(up: Up, nginx: string, haproxy: string): Target[] {
+  return [
+    {
+      key: "direct",
+      label: "one replica, direct (no proxy)",
+      hashing: false,
+      start: async (replicas) => ({
+        url: `http://${(replicas[0] as Replica).address}/user`,
+        pids: () => [],
+        stop: async () => {},
+      }),
+    },
+    {
+      key: "gateway",
+      label: "session-affinity gateway",
+      hashing: true,
+      start: async () => ({
+        url: `${up.gatewayUrl}/user`,
+        // The `up` process alone: gateway, control plane, admin API and readiness probes.
+        pids: () => [up.child.pid as number],
+        stop: async () => {},
+      }),
+    },
+    {
+      key: "nginx",
+      label: "nginx (hash $cookie consistent)",
+      hashing: true,
+      start: async (replicas) => {
+        const dir = await mkdtemp(join(tmpdir(), "bench-mesh-nginx-"));
+        const port = await freePort();
+        const config = join(dir, "nginx.conf");
+        await writeFile(config, nginxConfig({ port, upstreams: replicas.map((r) => r.address), dir }));
+        return startServer(
+          nginx,
+          [
+            "-c",
+            config,
+            "-p",
+            dir,
+            "-e",
+            join(dir, "startup-error.log"),
+            "-g",
+            "daemon off; master_process on;",
+          ],
+          "nginx",
+          port,
+          undefined,
+          () => rm(dir, { recursive: true, force: true }),
+        );
+      },
+    },
+    {
+      key: "haproxy",
+      label: "HAProxy (balance hash cookie, consistent)",
+      hashing: true,
+      start: async (replicas) => {
+        const dir = await mkdtemp(join(tmpdir(), "bench-mesh-haproxy-"));
+        const port = await freePort();
+        const config = join(dir, "haproxy.cfg");
+        await writeFile(config, haproxyConfig({ port, upstreams: replicas.map((r) => r.address) }));
+        return startServer(haproxy, ["-f", config, "-db"], "haproxy", port, undefined, () =>
+          rm(dir, { recursive: true, force: true }),
+        );
+      },
+    },
+    {
+      key: "http-proxy",
+      label: "node http-proxy + JS ring hash",
+      hashing: true,
+      start: async (replicas) => {
+        const port = await freePort();
+        return startServer(
+          process.execPath,
+          [join(PEERS_OUT, "http-proxy-hash.js")],
+          "http-proxy peer",
+          port,
+          {
+            PATH: process.env.PATH ?? "",
+            NODE_ENV: "production",
+            PORT: String(port),
+            UPSTREAMS: replicas.map((r) => r.address).join(","),
+          },
+        );
+      },
+    },
+  ];
+}
+
+// --- report --------------------------------------------------------------------------------------
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+async function main(): Promise<void> {
+  const nginx = findBinary("nginx");
+  const haproxy = findBinary("haproxy");
+  if (!nginx || !haproxy) {
+    const missing = [nginx ? "" : "nginx", haproxy ? "" : "haproxy"].filter(Boolean).join(" and ");
+    throw new Error(
+      `${missing} not found (looked in PATH, /usr/sbin, /usr/local/sbin). Install the Debian packages first:\n` +
+        "  sudo apt-get update && sudo apt-get install -y nginx haproxy\n" +
+        "The benchmark runs them in the foreground on free loopback ports; their system services are not needed.",
+    );
+  }
+  const versions = {
+    // nginx -v prints to stderr.
+    nginx: spawnSync(nginx, ["-v"], { encoding: "utf8" }).stderr.trim(),
+    haproxy: (spawnSync(haproxy, ["-v"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "").replace(
+      / - https.*/,
+      "",
+    ),
+    httpProxy: (createRequire(import.meta.url)("http-proxy/package.json") as { version: string }).version,
+  };
+  const started = Date.now();
+  const loadBefore = loadavg();
+  build();
+
+  // `up` from spawn to the first 200; every run but the last is stopped, the last one is measured.
+  const upTimes: number[] = [];
+  let up: Up | undefined;
+  for (let i = 0; i < UP_RUNS; i++) {
+    if (up) await stopChild(up.child);
+    up = await startUp();
+    upTimes.push(up.firstOkMs);
+    console.log(`up run ${i + 1}: first 200 through the gateway after ${fmt(up.firstOkMs)} ms`);
+  }
+  if (!up) throw new Error("BENCH_UP_RUNS must be at least 1");
+  try {
+    const replicas = await replicasOf(up);
+    console.log(`replicas: ${replicas.map((r) => `${r.name} ${r.address}`).join(", ")}`);
+    const list = targets(up, nginx, haproxy);
+    const runs = new Map<string, Record<Mode, Measured>[]>(list.map((t) => [t.key, []]));
+    const spreads = new Map<string, string>();
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const target of list) {
+        const running = await target.start(replicas);
+        try {
+          if (target.hashing) {
+            const spread = await verifySticky(running.url, target.label);
+            spreads.set(target.key, [...spread.values()].sort((a, b) => b - a).join("/"));
+          }
+          const cookies = await sessions(running.url, target.label);
+          const same = await load(running, replicas, `${target.label} same-session`, cookies);
+          const fresh = await load(running, replicas, `${target.label} new-client`, undefined);
+          runs.get(target.key)?.push({ "same-session": same, "new-client": fresh });
+          console.log(
+            `round ${round} ${target.label}: same ${fmt(same.rps)} req/s p50 ${fmt(same.p50, 2)} ms, proxy ${fmt(same.proxyCpuUs)} µs/req; new ${fmt(fresh.rps)} req/s p50 ${fmt(fresh.p50, 2)} ms, proxy ${fmt(fresh.proxyCpuUs)} µs/req`,
+          );
+        } finally {
+          await running.stop();
+        }
+      }
+    }
+
+    const best = (key: string, mode: Mode): Measured =>
+      (runs.get(key) ?? []).map((r) => r[mode]).reduce((a, b) => (b.rps > a.rps ? b : a));
+
+    const rows: string[][] = [];
+    for (const target of list) {
+      for (const mode of MODES) {
+        const m = best(target.key, mode);
+        rows.push([
+          target.label,
+          mode,
+          fmt(m.rps),
+          fmt(m.p50, 2),
+          fmt(m.p99, 2),
+          target.key === "direct" ? "—" : fmt(m.proxyCpuUs),
+          fmt(m.replicasCpuUs),
+        ]);
+      }
+    }
+    const peers = list.filter((t) => t.key !== "gateway" && t.key !== "direct");
+    const ratioRows = MODES.map((mode) => [
+      mode,
+      ...peers.map((p) => `${(best("gateway", mode).rps / best(p.key, mode).rps).toFixed(2)}×`),
+    ]);
+
+    const rpsTarget = (what: string, peer: string, goal: number): string[] => {
+      const per = MODES.map((mode) => best("gateway", mode).rps / best(peer, mode).rps);
+      return [what, ...per.map((r) => `${r.toFixed(2)}×`), per.every((r) => r >= goal) ? "met" : "missed"];
+    };
+    const added = MODES.map((mode) => best("gateway", mode).p50 - best("direct", mode).p50);
+    const upSorted = [...upTimes].sort((a, b) => a - b);
+    const upMedian = upSorted[Math.floor(upSorted.length / 2)] as number;
+    const targetRows = [
+      rpsTarget("req/s ≥ 1.5× the http-proxy peer", "http-proxy", 1.5),
+      rpsTarget("req/s ≥ 0.4× nginx", "nginx", 0.4),
+      [
+        "added p50 ≤ 1 ms at 50 connections (gateway − one replica direct)",
+        ...added.map((a) => `${fmt(a, 2)} ms`),
+        added.every((a) => a <= 1) ? "met" : "missed",
+      ],
+      [
+        `\`up\` to the first 200 ≤ 3 s, 5 replicas (median of ${upTimes.length})`,
+        `${fmt(upMedian / 1000, 2)} s`,
+        "",
+        upMedian <= 3000 ? "met" : "missed",
+      ],
+    ];
+
+    const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+    const loadAfter = loadavg();
+    const la = (l: number[]) => l.map((x) => x.toFixed(1)).join(" / ");
+    const markdown = `## Local mesh: gateway vs. nginx, HAProxy, http-proxy (\`bench/mesh.ts\`)
+
+${machineLine()}
+${versions.nginx}, ${versions.haproxy}, http-proxy ${versions.httpProxy}.
+
+One \`node dist/cli/main.js up\` (built output, \`deploy/\` applied, 5 replicas, memory store) supplies the
+gateway and the five replica processes; nginx, HAProxy and the http-proxy peer are then put in front of
+the SAME five replica ports one at a time (each started fresh per round, killed after), and one replica
+is also hit directly as the baseline. Load: autocannon in the benchmark process, ${CONNECTIONS} connections,
+${WARMUP} s warm-up then ${DURATION} s measured per mode, best of ${ROUNDS} rounds by requests/s.
+*same-session*: each connection sends its own session's cookies (\`session-route\` from the proxy and the
+app's \`sid\`, both obtained through that proxy first), so the load is spread over the replicas and stays
+on each session's replica. *new-client*: no cookies at all, so every request opens a session and the proxy
+generates a \`session-route\` cookie (from the connection's addresses, as Envoy does) and sets it.
+Before measuring, each proxy is checked to stick: ${STICKY_CLIENTS} cookie-jar clients, ${STICKY_REQUESTS} requests each plus
+one from a new connection, must each stay on one replica with the counter going 1, 2, 3 … (clients
+per replica in the last check: ${[...spreads].map(([k, v]) => `${k} ${v}`).join(", ")}).
+
+**The load generator, the proxy and the five replicas share the same 2 cores**, so absolute req/s are
+far below what a proxy reaches on its own machine and mostly measure how much CPU each proxy leaves to
+the replicas and to autocannon; the CPU columns (user + system of the proxy's processes, and of the five
+replicas, over the measured run divided by requests answered) are steadier than req/s. p50/p99 come from
+every response's own time (autocannon's histogram rounds to whole ms). Gateway CPU is the whole \`up\`
+process (gateway plus control plane, admin API and readiness probes). Whole run: ${minutes} min; load average
+(1/5/15 min) ${la(loadBefore)} at the start and ${la(loadAfter)} at the end (other work shares the machine).
+
+${table(["Target", "Mode", "req/s", "p50 ms", "p99 ms", "proxy CPU µs/req", "replicas CPU µs/req"], rows)}
+
+Gateway requests/s divided by each peer's, same mode:
+
+${table(["Mode", ...peers.map((p) => `÷ ${p.label}`)], ratioRows)}
+
+${table(["Target", "same-session", "new-client", "Met"], targetRows)}
+
+\`up\` until the first 200 on /user through the gateway, from spawning \`node dist/cli/main.js up --port P
+--admin-port Q\`: ${upTimes.map((t) => `${fmt(t)} ms`).join(", ")}.
+
+Closest equivalents chosen: nginx \`hash $route_key consistent\` (ketama) where \`$route_key\` is the
+\`session-route\` cookie (read with a \`map\` on the Cookie header: \`$cookie_NAME\` cannot name a cookie
+with a hyphen) or, without it, the connection's addresses, then set as the cookie with \`add_header\`.
+HAProxy \`balance hash var(txn.route)\` with \`hash-type consistent\`, the variable filled the same way
+and set with \`http-response add-header\`; \`balance hdr(cookie)\` would hash the whole Cookie header,
+which changes once the app adds \`sid\`, and \`cookie … insert\` is server-name persistence, not hashing.
+The http-proxy peer builds Envoy's ring (xxh64 of \`address_i\`, ≥ 1024 entries) in JS. All three keep
+connections to the replicas alive and add X-Forwarded-For and X-Request-Id as the gateway does; nginx
+and HAProxy run one worker/thread, as the gateway is one Node event loop. The gateway also does what
+the others do not: VirtualService matching, retry bookkeeping, per-host stats.
+`;
+    console.log(markdown);
+    await writeSection("mesh", markdown);
+    console.log(`wrote the mesh section of BENCHMARKS.md (${minutes} min)`);
+  } finally {
+    await stopChild(up.child);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    killAll();
+    process.exit(1);
+  },
+);
