@@ -37,7 +37,7 @@ async function clientRows(page: Page): Promise<{ name: string; pod: string; stic
   );
 }
 
-describe("dashboard in Chromium", { skip, timeout: 120_000 }, () => {
+describe("dashboard in Chromium", { skip, timeout: 240_000 }, () => {
   let mesh: TestMesh;
   let browser: Browser;
   let page: Page;
@@ -50,6 +50,8 @@ describe("dashboard in Chromium", { skip, timeout: 120_000 }, () => {
     mesh = await startTestMesh(undefined, {
       manifests: [join(DEPLOY, "session.yaml"), join(DEPLOY, "session-gateway.yaml")],
       replicas: 5,
+      // Pods start slowly on a busy machine (each compiles the service under tsx).
+      readyTimeoutMs: 90_000,
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -66,7 +68,7 @@ describe("dashboard in Chromium", { skip, timeout: 120_000 }, () => {
       timeout: 30_000,
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-    page.setDefaultTimeout(20_000);
+    page.setDefaultTimeout(45_000);
     page.on("console", (m) => {
       if (m.type() === "error") problems.push(m.text());
     });

@@ -77,7 +77,7 @@ async function readEvents(
   return events;
 }
 
-describe("dashboard server", { timeout: 120_000 }, () => {
+describe("dashboard server", { timeout: 240_000 }, () => {
   let mesh: TestMesh;
 
   before(async () => {
@@ -87,6 +87,8 @@ describe("dashboard server", { timeout: 120_000 }, () => {
     mesh = await startTestMesh(undefined, {
       manifests: [join(DEPLOY, "session.yaml"), join(DEPLOY, "session-gateway.yaml")],
       replicas: 2,
+      // Pods start slowly on a busy machine (each compiles the service under tsx).
+      readyTimeoutMs: 90_000,
     });
   });
   after(() => mesh?.stop());

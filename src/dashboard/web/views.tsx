@@ -15,11 +15,14 @@ const POD_COLORS = [
   "#6d4c41",
   "#4a148c",
 ];
+const GONE_COLOR = "#9aa3b2";
 const podColors = new Map<string, string>();
 
 export function podColor(name: string, live: readonly string[]): string {
   const known = podColors.get(name);
   if (known) return known;
+  // Only live pods take a colour: a pod seen only in the history has gone, and is drawn grey.
+  if (!live.includes(name)) return GONE_COLOR;
   const used = new Set(live.map((p) => podColors.get(p)).filter(Boolean));
   const color = POD_COLORS.find((c) => !used.has(c)) ?? POD_COLORS[podColors.size % POD_COLORS.length];
   podColors.set(name, color as string);
