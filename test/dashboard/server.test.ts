@@ -176,30 +176,35 @@ describe("dashboard server", { timeout: 240_000 }, () => {
     const maglev = variants.find((v) => v.id === "maglev");
     assert.ok(maglev);
     await mesh.client.apply(maglev.file, maglev.text);
-    const started = (await (
-      await post(mesh, "/api/v1/traffic", { running: true, clients: 3 })
-    ).json()) as TrafficView;
-    assert.equal(started.running, true);
-    assert.equal(started.clients.length, 3);
-    const events = await readEvents(`${mesh.adminUrl}/api/v1/events`, (e) => {
-      const last = e.filter((x) => x.event === "tick").at(-1)?.data as TickEvent | undefined;
-      return last?.traffic.stickyShare === 1;
-    });
-    const ticks = events.filter((e) => e.event === "tick").map((e) => e.data as TickEvent);
-    const last = ticks.at(-1) as TickEvent;
-    assert.equal(last.traffic.stickyShare, 1, "every client pinned under the Maglev rule");
-    assert.equal(last.policy.kind, "maglev");
-    assert.equal(last.policy.key, "cookie session-route (ttl 1800s)");
-    assert.equal(last.policy.destinationRule, "default/session");
-    assert.ok(ticks.flatMap((t) => t.requests).some((r) => r.ok && r.pod));
-    const manifests = events.find((e) => e.event === "manifests")?.data as ManifestsEvent | undefined;
-    assert.equal(manifests?.variant, "maglev");
-    for (const c of last.traffic.clients) {
-      assert.ok((c.count ?? 0) >= 6, "the session counter grows on the client's pod");
+    try {
+      const started = (await (
+        await post(mesh, "/api/v1/traffic", { running: true, clients: 3 })
+      ).json()) as TrafficView;
+      assert.equal(started.running, true);
+      assert.equal(started.clients.length, 3);
+      const events = await readEvents(`${mesh.adminUrl}/api/v1/events`, (e) => {
+        const last = e.filter((x) => x.event === "tick").at(-1)?.data as TickEvent | undefined;
+        return last?.traffic.stickyShare === 1 && last.traffic.clients.every((c) => c.ok >= 6);
+      });
+      const ticks = events.filter((e) => e.event === "tick").map((e) => e.data as TickEvent);
+      const last = ticks.at(-1) as TickEvent;
+      assert.equal(last.traffic.stickyShare, 1, "every client pinned under the Maglev rule");
+      assert.equal(last.policy.kind, "maglev");
+      assert.equal(last.policy.key, "cookie session-route (ttl 1800s)");
+      assert.equal(last.policy.destinationRule, "default/session");
+      assert.ok(ticks.flatMap((t) => t.requests).some((r) => r.ok && r.pod));
+      const manifests = events.find((e) => e.event === "manifests")?.data as ManifestsEvent | undefined;
+      assert.equal(manifests?.variant, "maglev");
+      for (const c of last.traffic.clients) {
+        assert.ok((c.count ?? 0) >= 6, "the session counter grows on the client's pod");
+      }
+      const stopped = (await (await post(mesh, "/api/v1/traffic", { running: false })).json()) as TrafficView;
+      assert.equal(stopped.running, false);
+    } finally {
+      await post(mesh, "/api/v1/traffic", { running: false });
+      // The next test needs requests spread over the pods again.
+      await mesh.client.delete(maglev.file, maglev.text);
     }
-    const stopped = (await (await post(mesh, "/api/v1/traffic", { running: false })).json()) as TrafficView;
-    assert.equal(stopped.running, false);
-    await mesh.client.delete(maglev.file, maglev.text);
   });
 
   it("switches every replica to Redis and back, live", {
