@@ -17,6 +17,16 @@ async function settled(client: ControlClient): Promise<void> {
   }
 }
 
+/** Polls until the killed pod is seen not ready, restarted or gone (bounded like `settled`). */
+async function noticed(client: ControlClient, pod: string, restartsBefore: number): Promise<void> {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  for (let i = 0; Date.now() < deadline && i < 1200; i++) {
+    const p = (await client.resource("pods")).items.find((item) => item.name === pod);
+    if (!p?.ready || p.restarts > restartsBefore) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 /**
  * `--scale N`, `--kill-pod`, `--rollout` against the local mesh's control API: makes the change, then
  * waits until the Deployment is ready again, so the requests after it see the new endpoint set.
@@ -42,7 +52,12 @@ export function meshDisruption(adminUrl: string | undefined, action: MeshAction)
           .map((p) => p.name)
           .sort()[0];
         if (victim === undefined) return;
+        const before = items.find((p) => p.name === victim)?.restarts ?? 0;
         await client.killPod(victim);
+        // The mesh learns of the death when the process exit is reaped; until then the pod still counts
+        // as ready, so "settled" alone could hold before anything happened and the next requests would
+        // go to a dead port.
+        await noticed(client, victim, before);
         await settled(client);
       },
     };

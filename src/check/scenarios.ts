@@ -56,7 +56,8 @@ export interface ScenariosOptions {
 
 /** Sessions `simulate` draws for a prediction: enough for a tenth of a percent. */
 const PREDICTION_SESSIONS = 100_000;
-const MESH_READY_TIMEOUT_MS = 60_000;
+// Generous: five pods start in a few seconds, but much longer on a loaded machine.
+const MESH_READY_TIMEOUT_MS = 150_000;
 
 const ACTIONS: Readonly<Record<DisruptionKind, MeshAction>> = {
   scale: { scale: SCALE_TO },
@@ -241,7 +242,7 @@ async function runOne(
   };
   const measuring = measure();
   try {
-    return await bounded(measuring, options.scenarioTimeoutMs ?? 180_000, options.signal, abandon);
+    return await bounded(measuring, options.scenarioTimeoutMs ?? 300_000, options.signal, abandon);
   } catch (err) {
     return failedResult(scenario, (err as Error).message, Date.now() - started);
   } finally {
