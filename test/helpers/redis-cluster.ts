@@ -15,6 +15,8 @@ export interface RedisCluster {
   /** Ports of the nodes that are masters right now. */
   masters(): Promise<number[]>;
   waitHealthy(timeoutMs: number): Promise<void>;
+  /** Every replica has finished its first sync: until then it refuses to fail over (its data is too old). */
+  waitReplicasSynced(timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -56,7 +58,12 @@ export async function startRedisCluster(masters = 3, replicasPerMaster = 0): Pro
     nodes,
     seeds,
     async masters() {
-      const live = nodes[0] ? await info(nodes[0].port, ["cluster", "nodes"]) : "";
+      // Asked of the first node that answers: any of them may be the one a test stopped.
+      let live = "";
+      for (const n of nodes) {
+        live = await info(n.port, ["cluster", "nodes"]).catch(() => "");
+        if (live) break;
+      }
       return live
         .split("\n")
         .filter((l) => l.includes("master") && !l.includes("fail"))
@@ -70,6 +77,18 @@ export async function startRedisCluster(masters = 3, replicasPerMaster = 0): Pro
         );
         if (states.every((s) => s === "down" || s.includes("cluster_state:ok"))) return;
         if (Date.now() > deadline) throw new Error("redis cluster did not become healthy");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async waitReplicasSynced(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const roles = await Promise.all(
+          nodes.map((n) => info(n.port, ["info", "replication"]).catch(() => "")),
+        );
+        const replicas = roles.filter((r) => r.includes("role:slave"));
+        if (replicas.every((r) => r.includes("master_link_status:up"))) return;
+        if (Date.now() > deadline) throw new Error("redis cluster replicas did not sync");
         await new Promise((r) => setTimeout(r, 100));
       }
     },

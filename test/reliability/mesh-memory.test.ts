@@ -164,11 +164,12 @@ describe("memory store behind the gateway, DestinationRule applied, 5 replicas",
     assert.ok(failures.length + errors <= concurrency, `${failures.length + errors} failures: ${failures}`);
     for (const f of sessions.flatMap((s) => s.failures)) assert.equal(f.status, 503);
     assert.deepEqual(odd, [], "a counter moved other than +1 or back to 1");
-    // The sessions that lived on the killed pod, plus those the returning pod takes over, and no others:
-    // within a generous band around the ring-hash prediction for 300 sessions.
+    // The sessions that lived on the killed pod, plus those the returning pod takes over at its new
+    // address, and no others. One pod's share of a 1024-entry ring over 5 hosts strays well away from
+    // 20 % and this run adds two such shares, so the band around simulate's mean is wide.
     assert.ok(resets.length > 0, "the killed pod held sessions");
     assert.ok(
-      resets.length <= Math.ceil((replaced * count) / 100) * 1.5 + 10,
+      resets.length <= Math.ceil((replaced * count) / 100) * 2 + 10,
       `${resets.length} resets, predicted ≈ ${((replaced * count) / 100).toFixed(0)}`,
     );
     const again = await gatewayGet(tm.gatewayUrl, "/healthz");

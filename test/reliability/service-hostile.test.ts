@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { createConnection, type Socket } from "node:net";
 import { test } from "node:test";
 import { MemoryStore } from "../../src/app/memory-store.js";
+import { record } from "../helpers/reliability.js";
 import { startTestService } from "../helpers/service.js";
 
 test("a flood of 1,000,000 new sessions keeps the memory store at MAX_SESSIONS and the heap bounded", async () => {
@@ -19,6 +20,17 @@ test("a flood of 1,000,000 new sessions keeps the memory store at MAX_SESSIONS a
   const grown = peak - before;
   // 50,000 sessions at a few hundred bytes each plus garbage not yet collected; a leak of 1M would be far above.
   assert.ok(grown < 120 * 2 ** 20, `heap grew ${(grown / 2 ** 20).toFixed(1)} MiB`);
+  record({
+    group: "hostile",
+    scenario: "flood of 1,000,000 new sessions into the memory store (MAX_SESSIONS 50,000)",
+    load: "1,000,000 session creations",
+    faults: "none",
+    badInputs: 1_000_000,
+    requests: 1_000_000,
+    failed: 0,
+    sessionsLost: 0,
+    notes: `store held ${store.size()} sessions; heap grew ${(grown / 2 ** 20).toFixed(1)} MiB at peak; oldest evicted first (next test)`,
+  });
   await store.close();
 });
 
@@ -68,4 +80,15 @@ test("slowloris clients that never finish their headers are cut off while others
   assert.equal(closedAt.length, slow.length, "every slow connection was closed by the server");
   assert.ok(Math.max(...closedAt) < 15_000);
   assert.equal((await fetch(`${service.url}/healthz`)).status, 200);
+  record({
+    group: "hostile",
+    scenario: "slowloris heads against one replica",
+    load: "30 slow connections + 5 normal requests",
+    faults: "none",
+    badInputs: slow.length,
+    requests: 5,
+    failed: 0,
+    sessionsLost: 0,
+    notes: `every slow connection closed by the headers timeout within ${(Math.max(...closedAt) / 1000).toFixed(1)} s`,
+  });
 });
