@@ -38,7 +38,7 @@ export async function startService(
 ): Promise<RunningService> {
   const hostname = config.POD_NAME || osHostname();
   const log = overrides.log ?? createLogger(config.LOG_LEVEL, hostname);
-  const store = overrides.store ?? createStore(config);
+  const store = overrides.store ?? (await createStore(config));
   let secret: string | Buffer = config.SESSION_SECRET;
   if (secret === "") {
     secret = randomSecret();
