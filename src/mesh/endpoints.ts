@@ -5,6 +5,7 @@
  * process, on the ephemeral loopback port it listens on.
  */
 import { type ServiceModel, type ServicePort, selects } from "./model.js";
+import type { Pod } from "./pod.js";
 
 export interface PodView {
   readonly name: string;
@@ -14,6 +15,19 @@ export interface PodView {
   readonly terminating: boolean;
   readonly port: number | undefined;
   readonly containerPorts: readonly { readonly name?: string; readonly containerPort: number }[];
+}
+
+/** What endpoint selection needs to know of each running pod. */
+export function podViews(pods: readonly Pod[]): PodView[] {
+  return pods.map((p) => ({
+    name: p.name,
+    namespace: p.spec.namespace,
+    labels: p.spec.labels,
+    ready: p.ready,
+    terminating: p.terminating,
+    port: p.port,
+    containerPorts: p.spec.containerPorts,
+  }));
 }
 
 export interface EndpointEntry {

@@ -17,7 +17,7 @@ import {
   type ObjectOutcome,
   RESTARTED_AT_ANNOTATION,
 } from "./control-plane.js";
-import { serviceEndpoints } from "./endpoints.js";
+import { podViews, serviceEndpoints } from "./endpoints.js";
 import { type GatewaySnapshot, IngressGateway } from "./gateway.js";
 import { buildGatewayConfig, type GatewayConfig } from "./gateway-config.js";
 import type { MeshKind } from "./model.js";
@@ -226,15 +226,7 @@ export class Mesh {
   /** The xDS push: routes when objects changed, then every cluster's endpoints. Synchronous. */
   #push(): void {
     if (this.controlPlane.revision !== this.#configRevision) this.#config = this.#buildConfig();
-    const pods = this.replicaSets.pods().map((p) => ({
-      name: p.name,
-      namespace: p.spec.namespace,
-      labels: p.spec.labels,
-      ready: p.ready,
-      terminating: p.terminating,
-      port: p.port,
-      containerPorts: p.spec.containerPorts,
-    }));
+    const pods = podViews(this.replicaSets.pods());
     let changed = false;
     for (const [name, config] of this.#config.clusters) {
       const service = config.service

@@ -4,7 +4,7 @@
  * kubectl does.
  */
 import type { AppliedObject, ControlPlane } from "./control-plane.js";
-import { endpointsOfService } from "./endpoints.js";
+import { endpointsOfService, podViews } from "./endpoints.js";
 import type { DeploymentModel } from "./model.js";
 import type { Pod, PodReason } from "./pod.js";
 import { podTemplateHash } from "./pod-name.js";
@@ -140,15 +140,7 @@ function deploymentInfo(
 }
 
 export function buildViews(controlPlane: ControlPlane, pods: readonly Pod[]): ResourceViews {
-  const podViews = pods.map((p) => ({
-    name: p.name,
-    namespace: p.spec.namespace,
-    labels: p.spec.labels,
-    ready: p.ready,
-    terminating: p.terminating,
-    port: p.port,
-    containerPorts: p.spec.containerPorts,
-  }));
+  const selectable = podViews(pods);
   return {
     pods: pods.map(podInfo),
     deployments: controlPlane.list("Deployment").map((a) => deploymentInfo(a, pods)),
@@ -183,7 +175,7 @@ export function buildViews(controlPlane: ControlPlane, pods: readonly Pod[]): Re
     endpoints: controlPlane.list("Service").map((a) => ({
       name: a.object.name,
       namespace: a.object.namespace,
-      addresses: endpointsOfService(a.object, podViews).map((e) => ({ address: e.address, pod: e.pod })),
+      addresses: endpointsOfService(a.object, selectable).map((e) => ({ address: e.address, pod: e.pod })),
       createdAt: a.createdAt,
     })),
   };
