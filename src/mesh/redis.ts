@@ -5,8 +5,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { SessionAffinityError } from "../errors.js";
+import { freeLoopbackPort } from "./free-port.js";
 
 export interface RedisHandle {
   readonly url: string;
@@ -16,18 +17,6 @@ export interface RedisHandle {
   stop(): Promise<void>;
   /** SIGKILL at once (process exit). */
   kill(): void;
-}
-
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function accepts(port: number): Promise<boolean> {
