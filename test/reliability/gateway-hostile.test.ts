@@ -7,7 +7,8 @@ import { rawExchange, rawRequest } from "../helpers/raw-http.js";
 import { record, sleep } from "../helpers/reliability.js";
 
 // What a hostile request may get from the gateway or through it: never a 5xx, never silence.
-const ALLOWED = new Set([200, 400, 403, 404, 405, 408, 414, 431, 501, 505]);
+// 417: an Expect value other than 100-continue, which RFC 9110 §10.1.1 lets a server refuse.
+const ALLOWED = new Set([200, 400, 403, 404, 405, 408, 414, 417, 431, 501, 505]);
 const RUNS = 200;
 
 const headerText = fc.string({ unit: "binary", maxLength: 300 });
