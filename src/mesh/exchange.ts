@@ -1,0 +1,359 @@
+/**
+ * One downstream request and its upstream attempts, as Envoy's router filter runs them: the hash and
+ * the persistent-session override computed once, then per attempt the host-selection loop with the
+ * route's retry policy, the request sent over a pooled keep-alive connection, and the response
+ * streamed back with the headers the gateway adds. The request body is kept (up to the retry buffer
+ * limit) so a retry can replay it; beyond the limit the request is no longer retried, as in Envoy.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { canonicalIp, type SocketAddress } from "../lb/address.js";
+import { computeHash } from "../lb/hash-policy.js";
+import { selectHost } from "../lb/retry.js";
+import { overrideHost, readSession, sessionResponseHeaders } from "../lb/stateful-session.js";
+import type { Cluster } from "./cluster.js";
+import type { RouteConfig } from "./gateway-config.js";
+import type { ConnectionPool } from "./upstream/connection-pool.js";
+import type { ResponseHead } from "./upstream/response-parser.js";
+import { type BodyFraming, type UpstreamFailure, UpstreamRequest } from "./upstream/upstream-request.js";
+
+/** What an exchange needs of the gateway that runs it. */
+export interface ExchangeHost {
+  readonly pool: ConnectionPool;
+  readonly retryBufferBytes: number;
+  /** A reply of the gateway itself; `flags` are Envoy's response flags (NR, UH, UF…), counted. */
+  local(res: ServerResponse, status: number, body: string, flags: string): void;
+  /** Counts a response that came from upstream. */
+  countUpstream(status: number): void;
+  backoffMs(retry: number): number;
+}
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1), the framing the upstream request redoes, and the ones set here. */
+const DROP_REQUEST = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "upgrade",
+  "te",
+  "transfer-encoding",
+  // Node's server has already answered 100-continue downstream, as Envoy does by default.
+  "expect",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-request-id",
+]);
+const DROP_RESPONSE = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "server",
+]);
+
+export function statusClass(status: number): "1xx" | "2xx" | "3xx" | "4xx" | "5xx" {
+  return `${Math.min(5, Math.max(1, Math.floor(status / 100)))}xx` as "1xx";
+}
+
+export class Exchange {
+  readonly #host: ExchangeHost;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #route: RouteConfig;
+  readonly #cluster: Cluster;
+  readonly #headers: [string, string][];
+  readonly #framing: BodyFraming;
+  readonly #previous = new Set<string>();
+  readonly #body: Buffer[] = [];
+  #upstreamHeaders: string[] = [];
+  #bodyBytes = 0;
+  #bodyEnded: boolean;
+  #bodyOverflow = false;
+  #hash: bigint | undefined;
+  #setCookie: readonly string[] = [];
+  #session: { address?: string } | undefined;
+  #upstream: UpstreamRequest | undefined;
+  #retries = 0;
+  #done = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    host: ExchangeHost,
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: RouteConfig,
+    cluster: Cluster,
+    headers: [string, string][],
+  ) {
+    this.#host = host;
+    this.#req = req;
+    this.#res = res;
+    this.#route = route;
+    this.#cluster = cluster;
+    this.#headers = headers;
+    this.#framing =
+      req.headers["transfer-encoding"] !== undefined
+        ? "chunked"
+        : req.headers["content-length"] !== undefined
+          ? "content-length"
+          : "none";
+    // A request without a body (most GETs) is complete with its head and leaves in one write.
+    this.#bodyEnded = this.#framing === "none";
+  }
+
+  start(): void {
+    const req = this.#req;
+    const cluster = this.#cluster;
+    if (cluster.hashing) {
+      const socket = req.socket;
+      const remote: SocketAddress | undefined =
+        socket.remoteAddress === undefined
+          ? undefined
+          : { ip: socket.remoteAddress, port: socket.remotePort ?? 0 };
+      const local: SocketAddress | undefined =
+        socket.localAddress === undefined
+          ? undefined
+          : { ip: socket.localAddress, port: socket.localPort ?? 0 };
+      const result = computeHash(this.#route.hashPolicies, {
+        headers: this.#headers,
+        path: req.url ?? "/",
+        remoteAddress: remote,
+        localAddress: local,
+      });
+      this.#hash = result.hash;
+      this.#setCookie = result.setCookie ?? [];
+    }
+    if (cluster.config.session) {
+      const session = readSession(cluster.config.session, { headers: this.#headers, path: req.url ?? "/" });
+      if (session.active) this.#session = session.address === undefined ? {} : { address: session.address };
+    }
+    this.#upstreamHeaders = this.#requestHeaders();
+    if (this.#framing !== "none") this.#readBody();
+    this.#res.once("close", () => {
+      if (!this.#res.writableFinished) this.#upstream?.abort();
+      this.#finish();
+    });
+    if (this.#route.timeoutMs !== undefined) {
+      this.#timer = setTimeout(() => this.#timeout(), this.#route.timeoutMs);
+    }
+    this.#attempt();
+  }
+
+  #readBody(): void {
+    const req = this.#req;
+    req.on("data", (chunk: Buffer) => {
+      if (!this.#bodyOverflow) {
+        this.#bodyBytes += chunk.length;
+        if (this.#bodyBytes > this.#host.retryBufferBytes) {
+          this.#bodyOverflow = true;
+          this.#body.length = 0;
+        } else this.#body.push(chunk);
+      }
+      const upstream = this.#upstream;
+      if (upstream && !upstream.write(chunk)) {
+        req.pause();
+        upstream.onDrain(() => req.resume());
+      }
+    });
+    req.once("end", () => {
+      this.#bodyEnded = true;
+      this.#upstream?.end();
+    });
+  }
+
+  #finish(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#done = true;
+  }
+
+  #timeout(): void {
+    if (this.#done) return;
+    this.#cluster.stats.rqTimeout++;
+    this.#upstream?.abort();
+    this.#upstream = undefined;
+    if (!this.#res.headersSent) this.#host.local(this.#res, 504, "upstream request timeout", "UT");
+    else this.#res.destroy();
+    this.#finish();
+  }
+
+  #attempt(): void {
+    const cluster = this.#cluster;
+    const isRetry = this.#retries > 0;
+    const override = this.#session
+      ? overrideHost(this.#session.address, cluster.endpoints, isRetry)
+      : undefined;
+    const host =
+      override ??
+      selectHost(cluster.lb, { hash: this.#hash, previousHosts: this.#previous, policy: this.#route.retry });
+    if (!host) {
+      cluster.stats.rqNoHealthyUpstream++;
+      this.#req.resume();
+      this.#host.local(this.#res, 503, "no healthy upstream", "UH");
+      this.#finish();
+      return;
+    }
+    const address = host.address;
+    this.#previous.add(address);
+    const hostStats = cluster.host(address);
+    hostStats.rqTotal++;
+    cluster.stats.rqTotal++;
+    cluster.activeRequests.begin(address);
+    let active = true;
+    const settle = () => {
+      if (!active) return;
+      active = false;
+      cluster.activeRequests.end(address);
+    };
+    const started = performance.now();
+    const upstream: UpstreamRequest = new UpstreamRequest(
+      this.#host.pool,
+      address,
+      {
+        method: this.#req.method ?? "GET",
+        path: this.#req.url ?? "/",
+        headers: this.#upstreamHeaders,
+        framing: this.#framing,
+      },
+      {
+        head: (head) => {
+          if (this.#retriableStatus(head.status) && this.#canRetry()) {
+            // The rest of this response is not wanted: drop the connection rather than drain it.
+            upstream.abort();
+            settle();
+            hostStats.rqError++;
+            this.#retry();
+            return;
+          }
+          this.#respond(head, address, started);
+          if (head.status >= 500) hostStats.rqError++;
+          else hostStats.rqSuccess++;
+        },
+        data: (chunk) => {
+          if (!this.#res.write(chunk)) {
+            upstream.pause();
+            this.#res.once("drain", () => upstream.resume());
+          }
+        },
+        end: () => {
+          settle();
+          this.#res.end();
+          this.#finish();
+        },
+        error: (failure) => {
+          settle();
+          this.#failed(upstream, failure, hostStats);
+        },
+      },
+    );
+    this.#upstream = upstream;
+    if (this.#framing === "none") return;
+    for (const chunk of this.#body) upstream.write(chunk);
+    if (this.#bodyEnded) upstream.end();
+  }
+
+  #failed(
+    upstream: UpstreamRequest,
+    failure: UpstreamFailure,
+    hostStats: { rqError: number; cxConnectFail: number },
+  ): void {
+    const cluster = this.#cluster;
+    if (this.#done || this.#upstream !== upstream) return;
+    hostStats.rqError++;
+    if (failure.kind === "connect-failure") {
+      hostStats.cxConnectFail++;
+      cluster.stats.cxConnectFail++;
+    } else cluster.stats.rqReset++;
+    if (this.#res.headersSent) {
+      this.#res.destroy();
+      this.#finish();
+      return;
+    }
+    if (failure.kind !== "protocol-error" && this.#retryOn(failure.kind) && this.#canRetry()) {
+      this.#retry();
+      return;
+    }
+    const reason = this.#retries > 0 ? "retried and the latest reset reason" : "reset reason";
+    const detail =
+      failure.kind === "connect-failure"
+        ? `remote connection failure, transport failure reason: delayed connect error: ${failure.detail}`
+        : failure.kind === "reset"
+          ? "connection termination"
+          : "protocol error";
+    this.#host.local(
+      this.#res,
+      503,
+      `upstream connect error or disconnect/reset before headers. ${reason}: ${detail}`,
+      failure.kind === "connect-failure" ? "UF" : failure.kind === "reset" ? "UC" : "UPE",
+    );
+    this.#finish();
+  }
+
+  #requestHeaders(): string[] {
+    const out: string[] = [];
+    let forwardedFor: string | undefined;
+    let requestId: string | undefined;
+    for (const [name, value] of this.#headers) {
+      if (name === "x-forwarded-for")
+        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor},${value}`;
+      else if (name === "x-request-id") requestId ??= value;
+      if (!DROP_REQUEST.has(name)) out.push(name, value);
+    }
+    const peer = this.#req.socket.remoteAddress;
+    const ip = peer === undefined ? undefined : (canonicalIp(peer) ?? peer);
+    if (ip !== undefined) forwardedFor = forwardedFor === undefined ? ip : `${forwardedFor},${ip}`;
+    if (forwardedFor !== undefined) out.push("x-forwarded-for", forwardedFor);
+    out.push("x-forwarded-proto", "http", "x-request-id", requestId ?? randomUUID());
+    return out;
+  }
+
+  #retryOn(condition: string): boolean {
+    const on = this.#route.retry.retryOn;
+    if (on.includes(condition)) return true;
+    return condition !== "timeout" && on.includes("5xx");
+  }
+
+  #retriableStatus(status: number): boolean {
+    const on = this.#route.retry.retryOn;
+    if (status >= 500 && on.includes("5xx")) return true;
+    if ((status === 502 || status === 503 || status === 504) && on.includes("gateway-error")) return true;
+    return on.includes("retriable-status-codes") && this.#route.retry.retriableStatusCodes.includes(status);
+  }
+
+  #canRetry(): boolean {
+    return this.#retries < this.#route.retry.numRetries && !this.#bodyOverflow && !this.#done;
+  }
+
+  #retry(): void {
+    this.#retries++;
+    this.#cluster.stats.rqRetry++;
+    this.#upstream = undefined;
+    setTimeout(() => {
+      if (!this.#done) this.#attempt();
+    }, this.#host.backoffMs(this.#retries));
+  }
+
+  #respond(head: ResponseHead, address: string, started: number): void {
+    const out: string[] = [];
+    const raw = head.headers;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      if (!DROP_RESPONSE.has(name.toLowerCase())) out.push(name, raw[i + 1] as string);
+    }
+    for (const cookie of this.#setCookie) out.push("set-cookie", cookie);
+    const session = this.#cluster.config.session;
+    if (this.#session && session) {
+      for (const [name, value] of sessionResponseHeaders(session, this.#session.address, address))
+        out.push(name, value);
+    }
+    out.push(
+      "x-envoy-upstream-service-time",
+      String(Math.round(performance.now() - started)),
+      "server",
+      "istio-envoy",
+    );
+    this.#cluster.stats.byClass[statusClass(head.status)]++;
+    this.#host.countUpstream(head.status);
+    // The parser has refused every name and value Node would not write, so this cannot throw.
+    this.#res.writeHead(head.status, out);
+  }
+}
