@@ -84,6 +84,7 @@ export class Exchange {
     route: RouteConfig,
     cluster: Cluster,
     headers: [string, string][],
+    framing: BodyFraming,
   ) {
     this.#host = host;
     this.#req = req;
@@ -91,12 +92,7 @@ export class Exchange {
     this.#route = route;
     this.#cluster = cluster;
     this.#headers = headers;
-    this.#framing =
-      req.headers["transfer-encoding"] !== undefined
-        ? "chunked"
-        : req.headers["content-length"] !== undefined
-          ? "content-length"
-          : "none";
+    this.#framing = framing;
     // A request without a body (most GETs) is complete with its head and leaves in one write.
     this.#bodyEnded = this.#framing === "none";
   }
@@ -129,10 +125,6 @@ export class Exchange {
     }
     this.#upstreamHeaders = this.#requestHeaders();
     if (this.#framing !== "none") this.#readBody();
-    this.#res.once("close", () => {
-      if (!this.#res.writableFinished) this.#upstream?.abort();
-      this.#finish();
-    });
     if (this.#route.timeoutMs !== undefined) {
       this.#timer = setTimeout(() => this.#timeout(), this.#route.timeoutMs);
     }
@@ -159,6 +151,12 @@ export class Exchange {
       this.#bodyEnded = true;
       this.#upstream?.end();
     });
+  }
+
+  /** The downstream response closed (sent, or the client went away). */
+  downstreamClosed(): void {
+    if (!this.#res.writableFinished) this.#upstream?.abort();
+    this.#finish();
   }
 
   #finish(): void {

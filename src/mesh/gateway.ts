@@ -17,6 +17,7 @@ import { Exchange, type ExchangeHost, statusClass } from "./exchange.js";
 import type { GatewayConfig } from "./gateway-config.js";
 import { pickDestination, type RouteRequest, routeRequest } from "./routes.js";
 import { ConnectionPool } from "./upstream/connection-pool.js";
+import type { BodyFraming } from "./upstream/upstream-request.js";
 
 export interface GatewaySnapshot {
   readonly config: GatewayConfig;
@@ -153,15 +154,26 @@ export class IngressGateway implements ExchangeHost {
     }
     this.stats.rqTotal++;
     this.stats.rqActive++;
-    res.once("close", () => this.stats.rqActive--);
+    let exchange: Exchange | undefined;
+    res.once("close", () => {
+      this.stats.rqActive--;
+      exchange?.downstreamClosed();
+    });
     const { config, clusters } = this.#options.snapshot();
+    // One pass over the raw headers; `req.headers` would build a second, lazily computed copy.
     const raw = req.rawHeaders;
     const headers: [string, string][] = [];
     let hosts = 0;
+    let authority = "";
+    let framing: BodyFraming = "none";
     for (let i = 0; i < raw.length; i += 2) {
       const name = (raw[i] as string).toLowerCase();
-      if (name === "host") hosts++;
-      headers.push([name, raw[i + 1] as string]);
+      const value = raw[i + 1] as string;
+      if (name === "host") {
+        if (hosts++ === 0) authority = value;
+      } else if (name === "transfer-encoding") framing = "chunked";
+      else if (name === "content-length" && framing === "none") framing = "content-length";
+      headers.push([name, value]);
     }
     // RFC 9112 §3.2: more than one Host is a 400. Node keeps the first for routing but the raw headers
     // would carry both upstream, where a server that reads the last one sees another virtual host.
@@ -175,7 +187,7 @@ export class IngressGateway implements ExchangeHost {
     const routeRequestView: RouteRequest = {
       method: req.method ?? "GET",
       path: req.url ?? "/",
-      authority: req.headers.host ?? "",
+      authority,
       headers,
     };
     const route = routeRequest(config, routeRequestView);
@@ -192,7 +204,8 @@ export class IngressGateway implements ExchangeHost {
       this.#local(res, 503, "no healthy upstream", "UH");
       return;
     }
-    new Exchange(this, req, res, route, cluster, headers).start();
+    exchange = new Exchange(this, req, res, route, cluster, headers, framing);
+    exchange.start();
   }
 
   local(res: ServerResponse, status: number, body: string, flags: string): void {
