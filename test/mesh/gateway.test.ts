@@ -1,0 +1,745 @@
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { once } from "node:events";
+import {
+  createServer as createHttpServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
+import { describe, it, type TestContext } from "node:test";
+import { seededRandom } from "../../src/lb/random-source.js";
+import { parseManifests } from "../../src/manifests/index.js";
+import { Cluster } from "../../src/mesh/cluster.js";
+import { type GatewaySnapshot, IngressGateway } from "../../src/mesh/gateway.js";
+import { buildGatewayConfig, type ClusterConfig } from "../../src/mesh/gateway-config.js";
+import { type MeshObject, toMeshObject } from "../../src/mesh/model.js";
+import { type ResponseHead, ResponseParser } from "../../src/mesh/upstream/response-parser.js";
+
+// --- configuration: what istiod would push for a one-route, one-service setup ---------------------------
+
+const CLUSTER = "outbound|80||session-svc.default.svc.cluster.local";
+
+interface RouteOptions {
+  /** The VirtualService route's `retries:` (flow mapping), e.g. `{attempts: 2, retryOn: "503"}`. */
+  readonly retries?: string;
+  /** The VirtualService route's `timeout:`, e.g. `300ms`. */
+  readonly timeout?: string;
+}
+
+function manifests(route: RouteOptions): string {
+  return `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: session-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: session-svc}
+spec: {selector: {app: session}, ports: [{name: http, port: 80, targetPort: http}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: session}
+spec:
+  host: session-svc
+  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: session}
+spec:
+  hosts: ["*"]
+  gateways: [session-gateway]
+  http:
+    - route: [{destination: {host: session-svc}}]
+${route.retries === undefined ? "" : `      retries: ${route.retries}\n`}${route.timeout === undefined ? "" : `      timeout: ${route.timeout}\n`}`;
+}
+
+function snapshot(addresses: readonly string[], route: RouteOptions = {}): GatewaySnapshot {
+  const objects = parseManifests(manifests(route), "gateway.test.yaml").documents.map(toMeshObject);
+  const of = <K extends MeshObject["kind"]>(kind: K) =>
+    objects.filter((o): o is Extract<MeshObject, { kind: K }> => o.kind === kind);
+  const config = buildGatewayConfig({
+    gateways: of("Gateway"),
+    virtualServices: of("VirtualService"),
+    destinationRules: of("DestinationRule"),
+    services: of("Service"),
+  });
+  const clusterConfig = config.clusters.get(CLUSTER) as ClusterConfig;
+  assert.ok(clusterConfig, "the route's cluster is configured");
+  const endpoints = addresses.map((address, i) => ({
+    address,
+    pod: `session-${i}`,
+    labels: { app: "session" },
+  }));
+  const cluster = new Cluster(clusterConfig, endpoints, seededRandom(11));
+  return { config, clusters: new Map([[CLUSTER, cluster]]) };
+}
+
+interface TestGateway {
+  readonly port: number;
+  readonly gateway: IngressGateway;
+  readonly cluster: Cluster;
+}
+
+async function startGateway(
+  t: TestContext,
+  addresses: readonly string[],
+  route: RouteOptions = {},
+  options: { retryBufferBytes?: number } = {},
+): Promise<TestGateway> {
+  const snap = snapshot(addresses, route);
+  const gateway = new IngressGateway({
+    port: 0,
+    snapshot: () => snap,
+    random: seededRandom(5),
+    ...options,
+  });
+  await gateway.listen();
+  t.after(() => gateway.close());
+  return { port: gateway.port, gateway, cluster: snap.clusters.get(CLUSTER) as Cluster };
+}
+
+/** Advances the round-robin balancer so that the next request's first pick is `address`. */
+function nextPickIs(cluster: Cluster, address: string): void {
+  for (let i = 0; i < cluster.endpoints.length; i++) {
+    const peek = cluster.lb.choose({ hash: undefined, attempt: 0 });
+    const at = cluster.endpoints.findIndex((e) => e.address === peek?.address);
+    const following = cluster.endpoints[(at + 1) % cluster.endpoints.length];
+    if (following?.address === address) return;
+  }
+  assert.fail(`${address} is not among the endpoints`);
+}
+
+// --- fake upstreams -------------------------------------------------------------------------------------
+
+interface SeenRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly body: Buffer;
+}
+
+interface Upstream {
+  readonly address: string;
+  readonly requests: SeenRequest[];
+  /** TCP connections accepted so far. */
+  readonly sockets: Socket[];
+}
+
+/** A node:http upstream that records each request (with its body) before `respond` answers it. */
+async function httpUpstream(
+  t: TestContext,
+  respond: (req: IncomingMessage, res: ServerResponse, seen: SeenRequest) => void,
+): Promise<Upstream> {
+  const requests: SeenRequest[] = [];
+  const sockets: Socket[] = [];
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const seen: SeenRequest = {
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks),
+      };
+      requests.push(seen);
+      respond(req, res, seen);
+    });
+  });
+  server.on("connection", (socket: Socket) => sockets.push(socket));
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.after(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, requests, sockets };
+}
+
+/** An upstream answering every request with `status` and `body`. */
+function fixedUpstream(t: TestContext, status: number, body: string): Promise<Upstream> {
+  return httpUpstream(t, (_req, res) => {
+    res.writeHead(status, { "content-type": "text/plain", "content-length": Buffer.byteLength(body) });
+    res.end(body);
+  });
+}
+
+/** An upstream that answers with what it received, as JSON. */
+function echoUpstream(t: TestContext): Promise<Upstream> {
+  return httpUpstream(t, (_req, res, seen) => {
+    res.setHeader("content-type", "application/json");
+    res.end(
+      JSON.stringify({
+        method: seen.method,
+        url: seen.url,
+        rawHeaders: seen.rawHeaders,
+        bytes: seen.body.length,
+        sha: sha(seen.body),
+      }),
+    );
+  });
+}
+
+/** A raw node:net upstream for misbehaviour; each accepted socket goes to `onSocket`. */
+async function tcpUpstream(t: TestContext, onSocket: (socket: Socket) => void): Promise<Upstream> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on("error", () => {});
+    onSocket(socket);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.after(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, requests: [], sockets };
+}
+
+/** A loopback port nothing listens on: bound by the test, then closed. */
+async function deadEndpoint(): Promise<string> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `127.0.0.1:${port}`;
+}
+
+// --- clients --------------------------------------------------------------------------------------------
+
+interface Reply {
+  /** 0 when the request failed before a response head. */
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly body: Buffer;
+  /** Whether the whole response arrived (false when it was cut short). */
+  readonly complete: boolean;
+}
+
+interface CallOptions {
+  readonly method?: string;
+  readonly path?: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: Buffer;
+  /** Sends the body in pieces of this size without a Content-Length, so Node frames it chunked. */
+  readonly chunkedPieces?: number;
+  readonly timeoutMs?: number;
+}
+
+/** One request through the gateway on its own connection (node:http, no agent), bounded in time. */
+function call(port: number, options: CallOptions = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`no complete reply within ${options.timeoutMs ?? 10_000} ms`));
+    }, options.timeoutMs ?? 10_000);
+    const headers: Record<string, string> = { ...options.headers };
+    const body = options.body;
+    if (body && !options.chunkedPieces) headers["content-length"] = String(body.length);
+    const req = httpRequest(
+      {
+        host: "127.0.0.1",
+        port,
+        method: options.method ?? "GET",
+        path: options.path ?? "/",
+        headers,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("error", () => {});
+        res.on("close", () => {
+          clearTimeout(timer);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            rawHeaders: res.rawHeaders,
+            body: Buffer.concat(chunks),
+            complete: res.complete,
+          });
+        });
+      },
+    );
+    req.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    if (body && options.chunkedPieces) {
+      for (let at = 0; at < body.length; at += options.chunkedPieces) {
+        req.write(body.subarray(at, at + options.chunkedPieces));
+      }
+      req.end();
+    } else req.end(body);
+  });
+}
+
+interface RawReply {
+  readonly heads: ResponseHead[];
+  readonly body: Buffer;
+  readonly raw: string;
+}
+
+/**
+ * Sends bytes as given on a fresh connection and parses what comes back until the gateway closes
+ * (requests carry `connection: close`), with the project's own response parser; bounded in time.
+ */
+function rawCall(port: number, payload: string): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    const received: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error("the gateway did not close within 5 s"));
+    }, 5000);
+    socket.on("data", (chunk: Buffer) => received.push(chunk));
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      clearTimeout(timer);
+      const raw = Buffer.concat(received);
+      const heads: ResponseHead[] = [];
+      const body: Buffer[] = [];
+      const parser = new ResponseParser({
+        head: (h) => heads.push(h),
+        body: (c) => body.push(Buffer.from(c)),
+        end: () => {},
+      });
+      parser.reset(payload.startsWith("HEAD "));
+      try {
+        parser.feed(raw);
+        parser.finish();
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      resolve({ heads, body: Buffer.concat(body), raw: raw.toString("latin1") });
+    });
+    socket.write(payload, "latin1");
+  });
+}
+
+/** Every value of a header (case-insensitive) in a flattened name/value list. */
+function values(raw: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() === name) out.push(raw[i + 1] as string);
+  }
+  return out;
+}
+
+const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 5 ms, for at most `ms`. */
+async function waitFor(condition: () => boolean, what: string, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (let i = 0; i < ms / 5 + 1 && !condition(); i++) {
+    if (Date.now() > deadline) break;
+    await sleep(5);
+  }
+  assert.ok(condition(), `timed out after ${ms} ms waiting for ${what}`);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+// --- tests ----------------------------------------------------------------------------------------------
+
+describe("ingress gateway: headers", { timeout: 30_000 }, () => {
+  it("sets x-forwarded-for to the peer, x-forwarded-proto to http and a new UUID x-request-id", async (t) => {
+    const upstream = await echoUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    const reply = await call(gw.port, { path: "/user?x=1" });
+    assert.equal(reply.status, 200);
+    const echo = JSON.parse(reply.body.toString());
+    assert.equal(echo.url, "/user?x=1");
+    assert.deepEqual(values(echo.rawHeaders, "x-forwarded-for"), ["127.0.0.1"]);
+    assert.deepEqual(values(echo.rawHeaders, "x-forwarded-proto"), ["http"]);
+    const ids = values(echo.rawHeaders, "x-request-id");
+    assert.equal(ids.length, 1);
+    assert.match(ids[0] as string, UUID);
+    const second = JSON.parse((await call(gw.port)).body.toString());
+    assert.notEqual(values(second.rawHeaders, "x-request-id")[0], ids[0], "a new id per request");
+  });
+
+  it("appends the peer to every incoming x-forwarded-for, overrides x-forwarded-proto and keeps the first x-request-id", async (t) => {
+    const upstream = await echoUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    const reply = await rawCall(
+      gw.port,
+      "GET /h HTTP/1.1\r\nhost: example.test\r\nx-forwarded-for: 203.0.113.7\r\n" +
+        "X-Forwarded-For: 198.51.100.1, 198.51.100.2\r\nx-forwarded-proto: https\r\n" +
+        "x-request-id: abc-123\r\nx-request-id: other\r\nconnection: close\r\n\r\n",
+    );
+    assert.equal(reply.heads[0]?.status, 200);
+    const echo = JSON.parse(reply.body.toString());
+    assert.deepEqual(values(echo.rawHeaders, "x-forwarded-for"), [
+      "203.0.113.7,198.51.100.1, 198.51.100.2,127.0.0.1",
+    ]);
+    assert.deepEqual(values(echo.rawHeaders, "x-forwarded-proto"), ["http"]);
+    assert.deepEqual(values(echo.rawHeaders, "x-request-id"), ["abc-123"]);
+    assert.deepEqual(values(echo.rawHeaders, "host"), ["example.test"]);
+  });
+
+  it("drops hop-by-hop request headers and keeps end-to-end ones", async (t) => {
+    const upstream = await echoUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    const reply = await rawCall(
+      gw.port,
+      "POST /hop HTTP/1.1\r\nhost: h\r\nconnection: close, keep-alive\r\nkeep-alive: timeout=9\r\n" +
+        "proxy-connection: keep-alive\r\nte: trailers\r\nupgrade: h2c\r\nexpect: 100-continue\r\n" +
+        "x-end-to-end: kept\r\ncookie: a=b\r\ncontent-length: 2\r\n\r\nhi",
+    );
+    assert.equal(reply.heads.at(-1)?.status, 200);
+    const echo = JSON.parse(reply.body.toString());
+    const names = new Set<string>();
+    for (let i = 0; i < echo.rawHeaders.length; i += 2) names.add(echo.rawHeaders[i].toLowerCase());
+    for (const hop of ["keep-alive", "proxy-connection", "te", "upgrade", "expect", "transfer-encoding"]) {
+      assert.equal(names.has(hop), false, `${hop} is not forwarded`);
+    }
+    // The gateway's own connection to the upstream is keep-alive: no client `connection` value leaks.
+    assert.deepEqual(values(echo.rawHeaders, "connection"), []);
+    assert.deepEqual(values(echo.rawHeaders, "x-end-to-end"), ["kept"]);
+    assert.deepEqual(values(echo.rawHeaders, "cookie"), ["a=b"]);
+    assert.deepEqual(values(echo.rawHeaders, "content-length"), ["2"]);
+    assert.equal(echo.bytes, 2);
+  });
+
+  it("drops hop-by-hop response headers, replaces server with istio-envoy and adds the upstream service time", async (t) => {
+    const upstream = await httpUpstream(t, (_req, res) => {
+      res.setHeader("server", "upstream/1.0");
+      res.setHeader("keep-alive", "timeout=5, max=7");
+      res.setHeader("proxy-connection", "keep-alive");
+      res.setHeader("upgrade", "h2c");
+      res.setHeader("x-app", "yes");
+      res.setHeader("set-cookie", ["a=1", "b=2"]);
+      res.write("chunk one, ");
+      res.end("chunk two");
+    });
+    const gw = await startGateway(t, [upstream.address]);
+    const reply = await rawCall(gw.port, "GET / HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n");
+    const head = reply.heads[0] as ResponseHead;
+    assert.equal(head.status, 200);
+    assert.equal(reply.body.toString(), "chunk one, chunk two");
+    assert.deepEqual(values(head.headers, "server"), ["istio-envoy"]);
+    assert.deepEqual(values(head.headers, "proxy-connection"), []);
+    assert.deepEqual(values(head.headers, "upgrade"), []);
+    assert.ok(
+      values(head.headers, "keep-alive").every((v) => !v.includes("max=7")),
+      "the upstream's keep-alive is not forwarded",
+    );
+    assert.deepEqual(
+      values(head.headers, "connection"),
+      ["close"],
+      "only the gateway's own connection header",
+    );
+    assert.ok(values(head.headers, "transfer-encoding").length <= 1);
+    assert.deepEqual(values(head.headers, "x-app"), ["yes"]);
+    assert.deepEqual(values(head.headers, "set-cookie"), ["a=1", "b=2"]);
+    const time = values(head.headers, "x-envoy-upstream-service-time");
+    assert.equal(time.length, 1);
+    assert.match(time[0] as string, /^\d+$/);
+  });
+});
+
+describe("ingress gateway: bodies", { timeout: 60_000 }, () => {
+  it("streams a Content-Length request body to the upstream intact", async (t) => {
+    const upstream = await echoUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    const body = randomBytes(3 * 1024 * 1024 + 17);
+    const reply = await call(gw.port, { method: "POST", path: "/upload", body });
+    assert.equal(reply.status, 200);
+    const echo = JSON.parse(reply.body.toString());
+    assert.deepEqual(values(echo.rawHeaders, "content-length"), [String(body.length)]);
+    assert.deepEqual(values(echo.rawHeaders, "transfer-encoding"), []);
+    assert.equal(echo.bytes, body.length);
+    assert.equal(echo.sha, sha(body));
+  });
+
+  it("streams a chunked request body to the upstream intact, chunked", async (t) => {
+    const upstream = await echoUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    const body = randomBytes(2 * 1024 * 1024 + 5);
+    const reply = await call(gw.port, { method: "PUT", body, chunkedPieces: 50_001 });
+    assert.equal(reply.status, 200);
+    const echo = JSON.parse(reply.body.toString());
+    assert.deepEqual(values(echo.rawHeaders, "transfer-encoding"), ["chunked"]);
+    assert.deepEqual(values(echo.rawHeaders, "content-length"), []);
+    assert.equal(echo.method, "PUT");
+    assert.equal(echo.bytes, body.length);
+    assert.equal(echo.sha, sha(body));
+  });
+
+  it("streams a large chunked response body to the client intact", async (t) => {
+    const payload = randomBytes(6 * 1024 * 1024);
+    const upstream = await httpUpstream(t, async (_req, res) => {
+      for (let at = 0; at < payload.length; at += 64 * 1024) {
+        if (!res.write(payload.subarray(at, at + 64 * 1024))) await once(res, "drain");
+      }
+      res.end();
+    });
+    const gw = await startGateway(t, [upstream.address]);
+    const reply = await call(gw.port, { path: "/download" });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.complete, true);
+    assert.equal(reply.body.length, payload.length);
+    assert.equal(sha(reply.body), sha(payload));
+  });
+
+  it("streams a large Content-Length response body to the client intact, keeping its length", async (t) => {
+    const payload = randomBytes(5 * 1024 * 1024 + 3);
+    const upstream = await httpUpstream(t, (_req, res) => {
+      res.setHeader("content-length", String(payload.length));
+      res.end(payload);
+    });
+    const gw = await startGateway(t, [upstream.address]);
+    const reply = await call(gw.port);
+    assert.equal(reply.headers["content-length"], String(payload.length));
+    assert.equal(reply.complete, true);
+    assert.equal(sha(reply.body), sha(payload));
+  });
+
+  it("answers HEAD with the upstream's headers and no body, and keeps the upstream connection", async (t) => {
+    const upstream = await httpUpstream(t, (req, res) => {
+      res.setHeader("content-length", "1234");
+      res.end(req.method === "HEAD" ? undefined : "x".repeat(1234));
+    });
+    const gw = await startGateway(t, [upstream.address]);
+    const head = await rawCall(gw.port, "HEAD /file HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n");
+    assert.equal(head.heads[0]?.status, 200);
+    assert.deepEqual(values(head.heads[0]?.headers ?? [], "content-length"), ["1234"]);
+    assert.ok(head.raw.endsWith("\r\n\r\n"), "nothing after the head");
+    const get = await call(gw.port, { path: "/file" });
+    assert.equal(get.body.length, 1234);
+    assert.equal(upstream.sockets.length, 1, "the upstream connection was reused after HEAD");
+  });
+
+  it("answers 204 without a body", async (t) => {
+    const upstream = await httpUpstream(t, (_req, res) => {
+      res.writeHead(204, { "x-reason": "empty" });
+      res.end();
+    });
+    const gw = await startGateway(t, [upstream.address]);
+    const reply = await rawCall(gw.port, "DELETE /x HTTP/1.1\r\nhost: h\r\nconnection: close\r\n\r\n");
+    assert.equal(reply.heads[0]?.status, 204);
+    assert.deepEqual(values(reply.heads[0]?.headers ?? [], "x-reason"), ["empty"]);
+    assert.ok(reply.raw.endsWith("\r\n\r\n"), "nothing after the head");
+    assert.equal(reply.body.length, 0);
+  });
+});
+
+describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
+  it("retries an empty 503 on the other host when the route's retryOn names 503, replaying the body", async (t) => {
+    const failing = await httpUpstream(t, (_req, res) => {
+      res.writeHead(503, { "content-length": "0" });
+      res.end();
+    });
+    const healthy = await echoUpstream(t);
+    const gw = await startGateway(t, [failing.address, healthy.address], {
+      retries: '{attempts: 2, retryOn: "503"}',
+    });
+    for (let i = 0; i < 3; i++) {
+      nextPickIs(gw.cluster, failing.address);
+      const body = Buffer.from(`payload ${i}`);
+      const reply = await call(gw.port, { method: "POST", body, headers: { "x-request-id": `rid-${i}` } });
+      assert.equal(reply.status, 200, `request ${i}`);
+      const echo = JSON.parse(reply.body.toString());
+      assert.equal(echo.sha, sha(body), "the body is replayed on the retry");
+      assert.deepEqual(values(echo.rawHeaders, "x-request-id"), [`rid-${i}`]);
+    }
+    assert.equal(failing.requests.length, 3);
+    assert.deepEqual(
+      failing.requests.map((r) => r.body.toString()),
+      ["payload 0", "payload 1", "payload 2"],
+    );
+    assert.equal(gw.cluster.stats.rqRetry, 3);
+    assert.equal(gw.cluster.host(failing.address).rqError, 3);
+  });
+
+  it("retries a 503 that has a body without letting that body reach the client", {
+    todo: "abort() in the head handler does not stop the parser's body events: the 503's body is written downstream",
+  }, async (t) => {
+    const failing = await fixedUpstream(t, 503, "upstream busy");
+    const healthy = await fixedUpstream(t, 200, "served");
+    const gw = await startGateway(t, [failing.address, healthy.address], {
+      retries: '{attempts: 2, retryOn: "503"}',
+    });
+    nextPickIs(gw.cluster, failing.address);
+    const reply = await call(gw.port);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body.toString(), "served");
+  });
+
+  it("passes a 503 through without a retry under Istio's default retry policy (503 excluded since 1.24)", async (t) => {
+    const failing = await fixedUpstream(t, 503, "upstream busy");
+    const healthy = await fixedUpstream(t, 200, "served");
+    const gw = await startGateway(t, [failing.address, healthy.address]);
+    nextPickIs(gw.cluster, failing.address);
+    const reply = await call(gw.port);
+    assert.equal(reply.status, 503);
+    assert.equal(reply.body.toString(), "upstream busy");
+    assert.equal(reply.headers.server, "istio-envoy");
+    assert.equal(healthy.requests.length, 0);
+    assert.equal(gw.cluster.stats.rqRetry, 0);
+  });
+
+  it("retries a connect failure to a dead endpoint on the other host", async (t) => {
+    const dead = await deadEndpoint();
+    const healthy = await fixedUpstream(t, 200, "served");
+    const gw = await startGateway(t, [dead, healthy.address]);
+    for (let i = 0; i < 2; i++) {
+      nextPickIs(gw.cluster, dead);
+      const reply = await call(gw.port);
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body.toString(), "served");
+    }
+    assert.equal(gw.cluster.stats.cxConnectFail, 2);
+    assert.equal(gw.cluster.host(dead).cxConnectFail, 2);
+    assert.equal(gw.cluster.stats.rqRetry, 2);
+  });
+
+  it("answers 503 with Envoy's connect error body when every attempt fails to connect", async (t) => {
+    const gw = await startGateway(t, [await deadEndpoint(), await deadEndpoint()]);
+    const reply = await call(gw.port);
+    assert.equal(reply.status, 503);
+    assert.equal(reply.headers.server, "istio-envoy");
+    assert.equal(reply.headers["content-type"], "text/plain");
+    assert.match(
+      reply.body.toString(),
+      /^upstream connect error or disconnect\/reset before headers\. retried and the latest reset reason: remote connection failure, transport failure reason: delayed connect error: ECONNREFUSED$/,
+    );
+    assert.equal(gw.cluster.stats.rqRetry, 2, "Istio's default: two retries");
+    assert.equal(gw.cluster.stats.cxConnectFail, 3);
+    assert.equal(gw.gateway.stats.responseFlags.UF, 1);
+  });
+
+  it("says 'reset reason' without 'retried' when the route allows no retry", async (t) => {
+    const gw = await startGateway(t, [await deadEndpoint()], { retries: "{attempts: 0}" });
+    const reply = await call(gw.port);
+    assert.equal(reply.status, 503);
+    assert.match(
+      reply.body.toString(),
+      /^upstream connect error or disconnect\/reset before headers\. reset reason: remote connection failure/,
+    );
+  });
+
+  it("answers 503 UPE to a malformed upstream response without retrying it", async (t) => {
+    const broken = await tcpUpstream(t, (socket) =>
+      socket.once("data", () => socket.write("HTTP/1.1 200 OK\r\nbad header\r\n\r\n")),
+    );
+    const gw = await startGateway(t, [broken.address]);
+    const reply = await call(gw.port);
+    assert.equal(reply.status, 503);
+    assert.equal(
+      reply.body.toString(),
+      "upstream connect error or disconnect/reset before headers. reset reason: protocol error",
+    );
+    assert.equal(gw.gateway.stats.responseFlags.UPE, 1);
+    assert.equal(broken.sockets.length, 1, "not retried");
+  });
+
+  it("ends the downstream response abnormally when the upstream resets mid-body", async (t) => {
+    for (const framing of ["content-length: 100000", "transfer-encoding: chunked"]) {
+      const resetting = await tcpUpstream(t, (socket) => {
+        socket.once("data", () => {
+          const start = framing.startsWith("content") ? "x".repeat(1000) : `3e8\r\n${"x".repeat(1000)}\r\n`;
+          socket.write(`HTTP/1.1 200 OK\r\n${framing}\r\n\r\n${start}`);
+          setTimeout(() => socket.resetAndDestroy(), 50);
+        });
+      });
+      const gw = await startGateway(t, [resetting.address]);
+      const reply = await call(gw.port);
+      assert.equal(reply.status, 200, framing);
+      assert.equal(reply.complete, false, `${framing}: the client sees the response cut short`);
+      assert.equal(reply.body.length, 1000);
+      assert.equal(gw.cluster.stats.rqReset, 1);
+    }
+  });
+
+  it("answers 504 'upstream request timeout' at the route timeout and closes the upstream request", async (t) => {
+    const stalled = await tcpUpstream(t, (socket) => socket.resume());
+    const gw = await startGateway(t, [stalled.address], { timeout: "200ms" });
+    const reply = await call(gw.port);
+    assert.equal(reply.status, 504);
+    assert.equal(reply.body.toString(), "upstream request timeout");
+    assert.equal(reply.headers.server, "istio-envoy");
+    assert.equal(gw.cluster.stats.rqTimeout, 1);
+    assert.equal(gw.gateway.stats.responseFlags.UT, 1);
+    await waitFor(() => stalled.sockets[0]?.readableEnded === true, "the upstream connection to close");
+  });
+
+  it("cuts the downstream response at the route timeout when the upstream stalls mid-body", async (t) => {
+    const stalled = await tcpUpstream(t, (socket) => {
+      socket.once("data", () => socket.write("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhalf"));
+      socket.resume();
+    });
+    const gw = await startGateway(t, [stalled.address], { timeout: "200ms" });
+    const reply = await call(gw.port);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.complete, false);
+    assert.equal(reply.body.toString(), "half");
+  });
+
+  it("aborts the upstream request when the client disconnects mid-request", async (t) => {
+    const seenHead: Socket[] = [];
+    const upstream = await tcpUpstream(t, (socket) => {
+      socket.once("data", () => seenHead.push(socket));
+      socket.resume();
+    });
+    const gw = await startGateway(t, [upstream.address]);
+    for (const request of [
+      "POST /slow HTTP/1.1\r\nhost: h\r\ncontent-length: 1000\r\n\r\nfirst ten.",
+      "GET /slow HTTP/1.1\r\nhost: h\r\n\r\n",
+    ]) {
+      const before = seenHead.length;
+      const client = connect({ host: "127.0.0.1", port: gw.port });
+      client.on("error", () => {});
+      client.write(request);
+      await waitFor(() => seenHead.length > before, "the request to reach the upstream");
+      client.destroy();
+      const upstreamSide = seenHead[before] as Socket;
+      await waitFor(
+        () => upstreamSide.readableEnded || upstreamSide.destroyed,
+        "the upstream connection to close",
+      );
+    }
+    await waitFor(() => gw.gateway.stats.rqActive === 0, "no active request");
+  });
+
+  it("retries a large upload paused for backpressure and delivers the whole body to the next host", {
+    todo: "req.pause() waits for the aborted attempt's drain, which never comes: the retried upload stalls",
+  }, async (t) => {
+    // Reads the head, then nothing: the upload fills the socket buffers and the gateway pauses the
+    // client; 300 ms later it answers 503, which the route retries on the healthy host.
+    const stuck = await tcpUpstream(t, (socket) => {
+      socket.once("data", () => {
+        socket.pause();
+        setTimeout(() => socket.write("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n"), 300);
+      });
+    });
+    const healthy = await echoUpstream(t);
+    const gw = await startGateway(
+      t,
+      [stuck.address, healthy.address],
+      { retries: '{attempts: 2, retryOn: "503"}', timeout: "3s" },
+      { retryBufferBytes: 64 * 1024 * 1024 },
+    );
+    nextPickIs(gw.cluster, stuck.address);
+    const body = randomBytes(12 * 1024 * 1024);
+    const reply = await call(gw.port, { method: "POST", body, timeoutMs: 8000 });
+    assert.equal(reply.status, 200);
+    assert.equal(JSON.parse(reply.body.toString()).sha, sha(body));
+  });
+});
