@@ -325,8 +325,17 @@ export class Exchange {
     this.#retries++;
     this.#cluster.stats.rqRetry++;
     this.#upstream = undefined;
+    // A body paused for the aborted attempt's backpressure would wait for a drain that never comes.
+    if (!this.#bodyEnded) this.#req.resume();
     setTimeout(() => {
-      if (!this.#done) this.#attempt();
+      if (this.#done) return;
+      if (this.#bodyOverflow) {
+        // The body outgrew the retry buffer while waiting: it can no longer be replayed (Envoy's 507).
+        this.#host.local(this.#res, 507, "exceeded request buffer limit while retrying upstream", "");
+        this.#finish();
+        return;
+      }
+      this.#attempt();
     }, this.#host.backoffMs(this.#retries));
   }
 

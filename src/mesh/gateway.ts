@@ -132,9 +132,9 @@ export class IngressGateway implements ExchangeHost {
     return Number(this.#random() % BigInt(total));
   }
 
-  /** A reply of the gateway itself; `flags` are Envoy's response flags (NR, UH, UF…), counted. */
+  /** A reply of the gateway itself; `flags` are Envoy's response flags (NR, UH, UF…), counted when set. */
   #local(res: ServerResponse, status: number, body: string, flags: string): void {
-    this.stats.responseFlags[flags] = (this.stats.responseFlags[flags] ?? 0) + 1;
+    if (flags) this.stats.responseFlags[flags] = (this.stats.responseFlags[flags] ?? 0) + 1;
     this.stats.byClass[statusClass(status)]++;
     res.writeHead(status, [
       "content-length",

@@ -11,6 +11,8 @@ import { connect, type Socket } from "node:net";
 /** The request currently using a connection. */
 export interface ConnectionUser {
   data(chunk: Buffer): void;
+  /** The socket's write buffer emptied. */
+  drain(): void;
   /** The connection ended or failed while this user held it. */
   closed(error: NodeJS.ErrnoException | undefined): void;
 }
@@ -56,6 +58,7 @@ export class UpstreamConnection {
       if (this.user) this.user.data(chunk);
       else socket.destroy(); // an idle connection must stay silent
     });
+    socket.on("drain", () => this.user?.drain());
     socket.once("end", () => socket.destroy());
     socket.once("error", (error: NodeJS.ErrnoException) => this.#gone(error, onGone));
     socket.once("close", () => this.#gone(undefined, onGone));
@@ -108,6 +111,8 @@ export class ConnectionPool {
   release(connection: UpstreamConnection, keepAliveTimeoutMs: number | undefined): void {
     connection.user = undefined;
     if (connection.socket.destroyed) return;
+    // Whoever paused it for backpressure is done with it; the next user must see its response.
+    if (connection.socket.isPaused()) connection.socket.resume();
     connection.idleSince = performance.now();
     if (keepAliveTimeoutMs !== undefined)
       connection.idleLimitMs = Math.min(

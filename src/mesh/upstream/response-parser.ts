@@ -77,6 +77,7 @@ export class ResponseParser {
 
   /** Feeds bytes from the connection; throws ResponseParseError on a malformed response. */
   feed(chunk: Buffer): void {
+    if (chunk.length === 0) return;
     const data = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
     this.#pending = undefined;
     let at = 0;
@@ -230,22 +231,22 @@ export class ResponseParser {
     }
     if (chunked && contentLength !== undefined)
       throw new ResponseParseError("both transfer-encoding and content-length");
-    this.#keepAlive = !close;
+    const bodyless = this.#headRequest || status === 204 || status === 304;
+    // A body that ends with the connection leaves nothing to reuse; decided before `head` reports it.
+    const untilClose = !bodyless && !chunked && contentLength === undefined;
+    this.#keepAlive = !close && !untilClose;
     this.#events.head(
       keepAliveTimeoutMs === undefined
-        ? { status, headers, keepAlive: !close }
-        : { status, headers, keepAlive: !close, keepAliveTimeoutMs },
+        ? { status, headers, keepAlive: this.#keepAlive }
+        : { status, headers, keepAlive: this.#keepAlive, keepAliveTimeoutMs },
     );
-    if (this.#headRequest || status === 204 || status === 304) this.#complete();
+    if (bodyless) this.#complete();
     else if (chunked) this.#state = "chunk-size";
     else if (contentLength !== undefined) {
       this.#remaining = contentLength;
       if (contentLength === 0) this.#complete();
       else this.#state = "fixed";
-    } else {
-      this.#keepAlive = false;
-      this.#state = "until-close";
-    }
+    } else this.#state = "until-close";
   }
 
   #complete(): void {
@@ -256,7 +257,8 @@ export class ResponseParser {
 function chunkSize(line: string): number {
   if (!line.endsWith("\r")) throw new ResponseParseError("bare LF in chunk size line");
   const semicolon = line.indexOf(";");
-  const digits = (semicolon < 0 ? line.slice(0, -1) : line.slice(0, semicolon)).trimEnd();
+  // RFC 9112 §7.1.1: whitespace (BWS) may only come before a chunk extension's ";".
+  const digits = (semicolon < 0 ? line.slice(0, -1) : line.slice(0, semicolon)).replace(/[ \t]+$/, "");
   if (digits.length === 0 || digits.length > MAX_CHUNK_SIZE_DIGITS || !/^[0-9a-fA-F]+$/.test(digits))
     throw new ResponseParseError("invalid chunk size");
   if (semicolon >= 0 && line.slice(semicolon, -1).includes("\r"))

@@ -46,6 +46,7 @@ export class UpstreamRequest implements ConnectionUser {
   #requestEnded: boolean;
   #responseStarted = false;
   #settled = false;
+  #drain: (() => void) | undefined;
 
   constructor(pool: ConnectionPool, address: string, head: UpstreamRequestHead, handler: UpstreamHandler) {
     this.#pool = pool;
@@ -53,8 +54,12 @@ export class UpstreamRequest implements ConnectionUser {
     this.#framing = head.framing;
     this.#requestEnded = head.framing === "none";
     this.#parser = new ResponseParser({
-      head: (h) => this.#onHead(h),
-      body: (chunk) => this.#handler.data(chunk),
+      head: (h) => {
+        if (!this.#settled) this.#onHead(h);
+      },
+      body: (chunk) => {
+        if (!this.#settled) this.#handler.data(chunk);
+      },
       end: () => this.#onEnd(),
     });
     this.#parser.reset(head.method === "HEAD");
@@ -96,17 +101,24 @@ export class UpstreamRequest implements ConnectionUser {
     if (text) this.#connection.socket.write(text, "latin1");
   }
 
+  /** Calls `listener` once when the connection can take more body; never after the exchange ended. */
   onDrain(listener: () => void): void {
-    this.#connection.socket.once("drain", listener);
+    this.#drain = listener;
+  }
+
+  drain(): void {
+    const listener = this.#drain;
+    this.#drain = undefined;
+    if (!this.#settled) listener?.();
   }
 
   /** Stops reading the response (downstream backpressure) until `resume`. */
   pause(): void {
-    this.#connection.socket.pause();
+    if (!this.#settled) this.#connection.socket.pause();
   }
 
   resume(): void {
-    this.#connection.socket.resume();
+    if (!this.#settled) this.#connection.socket.resume();
   }
 
   /** Gives up on the exchange: the connection is closed, no handler method is called after this. */
@@ -128,7 +140,8 @@ export class UpstreamRequest implements ConnectionUser {
 
   closed(error: NodeJS.ErrnoException | undefined): void {
     if (this.#settled) return;
-    if (!this.#parser.done) {
+    // Only a clean close ends a close-delimited body; after a reset the body is known to be cut.
+    if (!this.#parser.done && error === undefined) {
       try {
         this.#parser.finish();
       } catch {

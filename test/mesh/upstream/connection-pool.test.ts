@@ -59,6 +59,7 @@ function user(): RecordingUser {
     received,
     closes,
     data: (chunk) => received.push(chunk),
+    drain: () => {},
     closed: (error) => closes.push(error),
   };
 }

@@ -169,9 +169,7 @@ describe("response parser: framing", () => {
     assert.deepEqual(r.order, ["head", "end"]);
   });
 
-  it("says in the head that a close-delimited response cannot be followed by another request", {
-    todo: "head.keepAlive is computed before the framing: true for a close-delimited HTTP/1.1 body",
-  }, () => {
+  it("says in the head that a close-delimited response cannot be followed by another request", () => {
     const r = parse("HTTP/1.1 200 OK\r\n\r\nabc");
     assert.equal(r.parser.keepAlive, false);
     assert.equal(r.heads[0]?.keepAlive, false);
@@ -210,9 +208,7 @@ describe("response parser: framing", () => {
     assert.equal(r.ends, 2);
   });
 
-  it("announces the end once even when an empty chunk is fed after it", {
-    todo: "feed(empty) on a done parser skips the loop and calls end() again",
-  }, () => {
+  it("announces the end once even when an empty chunk is fed after it", () => {
     const r = parse("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
     r.parser.feed(Buffer.alloc(0));
     assert.equal(r.ends, 1);
@@ -390,9 +386,7 @@ describe("response parser: strictness", () => {
     refuses(`${chunked}5;a\rb\r\nhello\r\n0\r\n\r\n`, /bare CR in chunk extension/);
   });
 
-  it("refuses a bare CR or other whitespace between the chunk size and the line end", {
-    todo: "chunkSize() uses String#trimEnd, which removes CR, VT, FF and NBSP as well as SP/HTAB",
-  }, () => {
+  it("refuses a bare CR or other whitespace between the chunk size and the line end", () => {
     const chunked = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
     refuses(`${chunked}5\r\r\nhello\r\n0\r\n\r\n`, /chunk/);
     refuses(`${chunked}5\xa0\r\nhello\r\n0\r\n\r\n`, /chunk/);
