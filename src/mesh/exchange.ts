@@ -139,6 +139,7 @@ export class Exchange {
         if (this.#bodyBytes > this.#host.retryBufferBytes) {
           this.#bodyOverflow = true;
           this.#body.length = 0;
+          if (this.#upstream === undefined && this.#retries > 0) this.#bufferExceeded();
         } else this.#body.push(chunk);
       }
       const upstream = this.#upstream;
@@ -328,15 +329,15 @@ export class Exchange {
     // A body paused for the aborted attempt's backpressure would wait for a drain that never comes.
     if (!this.#bodyEnded) this.#req.resume();
     setTimeout(() => {
-      if (this.#done) return;
-      if (this.#bodyOverflow) {
-        // The body outgrew the retry buffer while waiting: it can no longer be replayed (Envoy's 507).
-        this.#host.local(this.#res, 507, "exceeded request buffer limit while retrying upstream", "");
-        this.#finish();
-        return;
-      }
-      this.#attempt();
+      if (!this.#done) this.#attempt();
     }, this.#host.backoffMs(this.#retries));
+  }
+
+  /** The body outgrew the retry buffer while a retry waited: it can no longer be replayed (Envoy's 507). */
+  #bufferExceeded(): void {
+    if (this.#done) return;
+    this.#host.local(this.#res, 507, "exceeded request buffer limit while retrying upstream", "");
+    this.#finish();
   }
 
   #respond(head: ResponseHead, address: string, started: number): void {

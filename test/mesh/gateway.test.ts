@@ -738,4 +738,30 @@ describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
     assert.equal(reply.status, 200);
     assert.equal(JSON.parse(reply.body.toString()).sha, sha(body));
   });
+
+  it("does not retry a request whose body outgrew the retry buffer: the upstream's 503 reaches the client", async (t) => {
+    // The first host answers 503 only after 256 KiB of body, four times the buffer the gateway keeps.
+    const busy = await tcpUpstream(t, (socket) => {
+      let received = 0;
+      socket.on("data", (chunk: Buffer) => {
+        received += chunk.length;
+        if (received >= 256 * 1024 && received - chunk.length < 256 * 1024)
+          socket.end(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbusy",
+          );
+      });
+    });
+    const healthy = await echoUpstream(t);
+    const gw = await startGateway(
+      t,
+      [busy.address, healthy.address],
+      { retries: '{attempts: 2, retryOn: "503"}', timeout: "3s" },
+      { retryBufferBytes: 64 * 1024 },
+    );
+    nextPickIs(gw.cluster, busy.address);
+    const reply = await call(gw.port, { method: "POST", body: randomBytes(1024 * 1024), timeoutMs: 8000 });
+    assert.equal(reply.status, 503);
+    assert.equal(reply.body.toString(), "busy");
+    assert.equal(healthy.requests.length, 0, "nothing was replayed to the other host");
+  });
 });
