@@ -1,8 +1,9 @@
 /**
  * Mesh benchmark: the local mesh's ingress gateway (cookie hashing, 5 replicas) against nginx, HAProxy
- * and an npm `http-proxy` peer doing the same cookie hashing, all in front of the SAME five replica
+ * and an npm `http-proxy` peer doing the same cookie hashing, all in front of the same five replica
  * processes, plus one replica hit directly; then how long `up` takes until the first request through
- * the gateway succeeds. Writes the `mesh` section of BENCHMARKS.md.
+ * the gateway succeeds. The replicas are replaced before each target's turn, so each starts from empty
+ * session stores. Writes the `mesh` section of BENCHMARKS.md.
  * Run: node --import tsx bench/mesh.ts   (needs nginx and haproxy: apt-get install -y nginx haproxy)
  * Knobs (env): BENCH_ROUNDS (2), BENCH_DURATION seconds (8), BENCH_WARMUP seconds (2),
  * BENCH_CONNECTIONS (50), BENCH_UP_RUNS (3), BENCH_FIXED_RATE req/s (2000), BENCH_FIXED_DURATION s (5).
@@ -14,6 +15,7 @@ import { Agent, request } from "node:http";
 import { createRequire } from "node:module";
 import { loadavg, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { ControlClient } from "../src/mesh/control-client.js";
 import { freePort } from "../test/helpers/ports.js";
 import { waitForPort } from "../test/helpers/redis-server.js";
 import { haproxyConfig } from "./peers/haproxy.js";
@@ -52,6 +54,7 @@ const UP_RUNS = Number(process.env.BENCH_UP_RUNS ?? 3);
 const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 2000);
 const FIXED_DURATION = Number(process.env.BENCH_FIXED_DURATION ?? 5);
 const REPLICAS = 5;
+const DEPLOYMENT = "session-deployment";
 const STICKY_CLIENTS = 20;
 const STICKY_REQUESTS = 5;
 
@@ -476,6 +479,23 @@ async function adminJson<T>(up: Up, path: string): Promise<T> {
   return JSON.parse(answer.body) as T;
 }
 
+/**
+ * Fresh replicas for each measurement: `rollout restart` and wait for five new ready pods. A replica's
+ * memory store keeps every session the earlier loads opened (up to MAX_SESSIONS), and its growing heap
+ * slows it down, which would favour whichever target happens to be measured first.
+ */
+async function freshReplicas(up: Up, previous: readonly Replica[]): Promise<Replica[]> {
+  await new ControlClient(up.adminUrl).rolloutRestart(DEPLOYMENT);
+  const old = new Set(previous.map((r) => r.name));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const replicas = await replicasOf(up);
+    if (replicas.every((r) => !old.has(r.name))) return replicas;
+    if (Date.now() > deadline) throw new Error("rollout restart did not replace the replicas within 60 s");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The five ready replicas once the Deployment has settled. */
 async function replicasOf(up: Up): Promise<Replica[]> {
   const deadline = Date.now() + 30_000;
@@ -657,13 +677,13 @@ async function main(): Promise<void> {
   }
   if (!up) throw new Error("BENCH_UP_RUNS must be at least 1");
   try {
-    const replicas = await replicasOf(up);
-    console.log(`replicas: ${replicas.map((r) => `${r.name} ${r.address}`).join(", ")}`);
+    let replicas = await replicasOf(up);
     const list = targets(up, nginx, haproxy);
     const runs = new Map<string, Record<Mode, Measured>[]>(list.map((t) => [t.key, []]));
     const spreads = new Map<string, string>();
     for (let round = 1; round <= ROUNDS; round++) {
       for (const target of list) {
+        replicas = await freshReplicas(up, replicas);
         const running = await target.start(replicas);
         try {
           if (target.hashing) {
@@ -754,8 +774,9 @@ ${versions.nginx}, ${versions.haproxy}, http-proxy ${versions.httpProxy}.
 
 One \`node dist/cli/main.js up\` (built output, \`deploy/\` applied, 5 replicas, memory store) supplies the
 gateway and the five replica processes; nginx, HAProxy and the http-proxy peer are then put in front of
-the SAME five replica ports one at a time (each started fresh per round, killed after), and one replica
-is also hit directly as the baseline. Load: autocannon in the benchmark process, ${CONNECTIONS} connections,
+the same five replicas one at a time (each started fresh per round, killed after), and one replica
+is also hit directly as the baseline. Before each target's turn the replicas are replaced (\`rollout
+restart\`), so every target starts from empty session stores. Load: autocannon in the benchmark process, ${CONNECTIONS} connections,
 ${WARMUP} s warm-up then ${DURATION} s measured per mode, best of ${ROUNDS} rounds by requests/s.
 *same-session*: each connection sends its own session's cookies (\`session-route\` from the proxy and the
 app's \`sid\`, both obtained through that proxy first), so the load is spread over the replicas and stays
