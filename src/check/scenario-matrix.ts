@@ -179,14 +179,15 @@ export function scenarioName(s: Scenario): string {
 }
 
 /**
- * The `simulate` scenario whose "moved" predicts this disruption on a hashing balancer. A SIGKILLed pod
- * is restarted in place and its process listens on a new port, so the ring or table sees one endpoint
- * replaced. A rolling restart replaces every pod, and the other balancers do not hash: no prediction.
+ * The `simulate` scenario whose "moved" predicts this disruption on a hashing balancer. A SIGKILLed
+ * pod is restarted in place at the same address, as a restarted container keeps its pod's IP, so once
+ * it is ready again the ring or table is what it was: nothing to predict (no session moves; with the
+ * memory store the sessions it held lose their state). A rolling restart replaces every pod, and the
+ * other balancers do not hash: no prediction either.
  */
 export function predictedScenario(balancer: Balancer, disruption: DisruptionKind): string | undefined {
   if (balancer === "other") return undefined;
   if (disruption === "scale") return `scale ${REPLICAS}→${SCALE_TO}`;
-  if (disruption === "kill-pod") return "replace one pod";
   return undefined;
 }
 

@@ -74,12 +74,11 @@ export function formatScenariosMarkdown(report: ScenariosReport): string {
     `- **Predicted moved**: \`simulate\` with 100000 synthetic sessions, ${REPLICAS} pods, the balancer and`,
     "  ring or table size the mesh ran. `scale` maps to its " +
       `\`scale ${REPLICAS}→${SCALE_TO}\`` +
-      "; a pod",
-    "  killed maps to `replace one pod`: the mesh restarts a SIGKILLed container in place and its new",
-    "  process listens on a new port, so the ring or table sees one endpoint (ip:port) replaced by another.",
-    "  The prediction counts sessions whose endpoint changed, including those that hash onto the restarted",
-    "  pod at its new port: those keep their pod name (not moved) but, with the memory store, lose their",
-    "  state. A rolling restart replaces every pod and the other policies do not hash: n/a.",
+      ". A pod",
+    "  killed is restarted in place and listens at its old address again, as a restarted container keeps",
+    "  its pod's IP, so once it is ready the ring or table is what it was: no session is predicted to move,",
+    "  and with the memory store the sessions it held lose their state (one pod's share). A rolling",
+    "  restart replaces every pod and the other policies do not hash: n/a.",
     `- One session is ${(100 / Math.max(1, report.clients)).toFixed(1)} points here; differences of a few`,
     "  sessions between the measured and predicted moves are sampling noise.",
     "",

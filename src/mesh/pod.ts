@@ -1,6 +1,7 @@
 /**
  * One pod: a real process of the session service, run the way the kubelet runs a container. The
- * port is ephemeral (PORT=0) and read from the service's "listening" log line; readiness and
+ * port is ephemeral (PORT=0) and read from the service's "listening" log line; a container restarted
+ * in place listens on the same port again, as a restarted container keeps its pod's IP; readiness and
  * liveness are HTTP probes with the manifest's period and thresholds (the first readiness probe runs
  * as soon as the process listens, like a probe without initialDelaySeconds). A container that exits
  * on its own is restarted in place with the kubelet's back-off (immediately, then 10 s doubling to
@@ -70,6 +71,8 @@ export class Pod {
   readonly #now: () => number;
   #child: ChildProcess | undefined;
   #port: number | undefined;
+  /** The port the last container listened on; its in-place restart asks for it again. */
+  #podPort: number | undefined;
   #ready = false;
   #reason: PodReason = "ContainerCreating";
   #restarts = 0;
@@ -161,9 +164,11 @@ export class Pod {
     // The process is the container: it runs (not ready) from the moment it is spawned.
     this.#reason = "Running";
     const { command } = this.spec;
+    const env =
+      this.#podPort === undefined ? this.spec.env : { ...this.spec.env, PORT: String(this.#podPort) };
     const child = spawn(command.file, [...command.args], {
       cwd: command.cwd,
-      env: this.spec.env,
+      env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.#child = child;
@@ -191,6 +196,7 @@ export class Pod {
       const port = (JSON.parse(line) as { port?: unknown }).port;
       if (typeof port !== "number") return;
       this.#port = port;
+      this.#podPort = port;
       this.#changed();
       this.#probeReadiness();
       const live = this.spec.livenessProbe;
@@ -276,6 +282,8 @@ export class Pod {
     if (this.#child !== child) return;
     this.#lastExit = { code, signal, at: this.#now() };
     this.#remember(`container exited: code ${code} signal ${signal}`);
+    // A container that never listened may have failed to bind its old port: the next one takes any.
+    if (this.#port === undefined) this.#podPort = undefined;
     this.#child = undefined;
     this.#port = undefined;
     this.#ready = false;

@@ -86,7 +86,7 @@ describe("scenario matrix", () => {
 
   it("maps disruptions to simulate's scenarios only where the balancer hashes", () => {
     assert.equal(predictedScenario("ring-hash", "scale"), "scale 5→6");
-    assert.equal(predictedScenario("maglev", "kill-pod"), "replace one pod");
+    assert.equal(predictedScenario("maglev", "kill-pod"), undefined, "the pod returns at its address");
     assert.equal(predictedScenario("maglev", "rollout"), undefined);
     assert.equal(predictedScenario("other", "scale"), undefined);
     const names = simulate({
@@ -165,7 +165,7 @@ describe("scenario report files", () => {
       /^\| Maglev \| Redis \| rolling restart \| — \| — \| not measured \| — \| — \| n\/a \|$/m,
     );
     assert.match(md, /- Maglev × Redis × rolling restart: kubectl <missing> & co/);
-    assert.match(md, /SIGKILLed container in place and its new\s+process listens on a new port/);
+    assert.match(md, /killed is restarted in place and listens at its old address again/);
     assert.match(md, /!\[[^\]]+\]\(scenarios\.svg\)/);
   });
 

@@ -70,6 +70,11 @@ describe("pods come and go under load", () => {
     for (const f of result.failed) assert.equal(f.status, 503);
     const restarted = tm.mesh.views().pods.find((p) => p.name === victim.name);
     assert.equal(restarted?.restarts, 1, "the kubelet restarts the container in place");
+    // A restarted container keeps its pod's IP: the same endpoint, so the ring is as it was.
+    assert.ok(
+      tm.mesh.clusters.get(CLUSTER)?.endpoints.some((e) => e.address === address),
+      `the restarted pod is back at ${address}`,
+    );
   });
 
   it("a deleted pod is replaced by one with a new name", async () => {

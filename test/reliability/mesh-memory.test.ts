@@ -126,7 +126,7 @@ describe("memory store behind the gateway, DestinationRule applied, 5 replicas",
       },
       (s) => served.add(s),
     );
-    const newPort = victim.port;
+    const restartedPort = victim.port;
     const failures = sessions.flatMap((s) => s.failures.map((f) => `${f.status} ${f.body.trim()}`));
     const errors = sessions.reduce((n, s) => n + s.errors, 0);
     const resets = sessions.filter((s) => s.jumps().some(([, b]) => b === 1));
@@ -142,35 +142,35 @@ describe("memory store behind the gateway, DestinationRule applied, 5 replicas",
     });
     const pct = (name: string) => predicted.find((r) => r.scenario === name)?.movedPercent ?? Number.NaN;
     const removed = pct("remove one pod");
-    const replaced = pct("replace one pod");
     record({
       group: "faults",
       scenario: "SIGKILL of a replica under load, memory store",
       load: `${concurrency} concurrent clients, ${count} sessions`,
-      faults: `SIGKILL of ${victim.name}; endpoint removed after ${removedAfterMs.toFixed(0)} ms; restarted in place on port ${newPort} (was ${address.split(":")[1]})`,
+      faults: `SIGKILL of ${victim.name}; endpoint removed after ${removedAfterMs.toFixed(0)} ms; restarted in place on port ${restartedPort} (was ${address.split(":")[1]})`,
       badInputs: 0,
       requests: load.requests,
       failed: failures.length + errors,
       sessionsLost: resets.length,
       notes:
         `sessions restarted at 1: ${resets.length}/${count} (${((100 * resets.length) / count).toFixed(1)} %); ` +
-        `simulate (ring-hash, 5 pods): remove one pod ${removed.toFixed(1)} % ≈ ${Math.round((removed * count) / 100)}, ` +
-        `replace one pod ${replaced.toFixed(1)} % ≈ ${Math.round((replaced * count) / 100)} (the pod returns at a new address)`,
+        `simulate (ring-hash, 5 pods): remove one pod ${removed.toFixed(1)} % ≈ ${Math.round((removed * count) / 100)} ` +
+        "(the pod returns at its address, so only the sessions it held restart)",
     });
     console.log(
-      `# SIGKILL (memory): removal ${removedAfterMs.toFixed(0)} ms, ${failures.length + errors}/${load.requests} failed, ${resets.length} sessions reset; predicted ${replaced.toFixed(1)} %`,
+      `# SIGKILL (memory): removal ${removedAfterMs.toFixed(0)} ms, ${failures.length + errors}/${load.requests} failed, ${resets.length} sessions reset; predicted ${removed.toFixed(1)} %`,
     );
     assert.ok(removedAfterMs < 2000);
     assert.ok(failures.length + errors <= concurrency, `${failures.length + errors} failures: ${failures}`);
     for (const f of sessions.flatMap((s) => s.failures)) assert.equal(f.status, 503);
     assert.deepEqual(odd, [], "a counter moved other than +1 or back to 1");
-    // The sessions that lived on the killed pod, plus those the returning pod takes over at its new
-    // address, and no others. One pod's share of a 1024-entry ring over 5 hosts strays well away from
-    // 20 % and this run adds two such shares, so the band around simulate's mean is wide.
+    // The restarted container listens at its old address, so the ring is what it was and only the
+    // sessions that lived on the killed pod restart. One pod's share of a 1024-entry ring over 5 hosts
+    // strays well away from 20 %, and simulate's removed pod is not this one, so the band is wide.
+    assert.equal(restartedPort, Number(address.split(":")[1]), "the pod came back at its address");
     assert.ok(resets.length > 0, "the killed pod held sessions");
     assert.ok(
-      resets.length <= Math.ceil((replaced * count) / 100) * 2 + 10,
-      `${resets.length} resets, predicted ≈ ${((replaced * count) / 100).toFixed(0)}`,
+      resets.length <= Math.ceil((removed * count) / 100) * 2 + 10,
+      `${resets.length} resets, predicted ≈ ${((removed * count) / 100).toFixed(0)}`,
     );
     const again = await gatewayGet(tm.gatewayUrl, "/healthz");
     assert.equal(again.status, 200);
