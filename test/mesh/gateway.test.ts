@@ -8,7 +8,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from "node:http";
-import { type AddressInfo, connect, createServer, type Socket } from "node:net";
+import { type AddressInfo, connect, type Socket } from "node:net";
 import { describe, it, type TestContext } from "node:test";
 import { seededRandom } from "../../src/lb/random-source.js";
 import { parseManifests } from "../../src/manifests/index.js";
@@ -17,6 +17,7 @@ import { type GatewaySnapshot, IngressGateway } from "../../src/mesh/gateway.js"
 import { buildGatewayConfig, type ClusterConfig } from "../../src/mesh/gateway-config.js";
 import { type MeshObject, toMeshObject } from "../../src/mesh/model.js";
 import { type ResponseHead, ResponseParser } from "../../src/mesh/upstream/response-parser.js";
+import { closedPort, tcpServer, waitFor } from "../helpers/loopback.js";
 
 // --- configuration: what istiod would push for a one-route, one-service setup ---------------------------
 
@@ -192,29 +193,7 @@ function echoUpstream(t: TestContext): Promise<Upstream> {
 
 /** A raw node:net upstream for misbehaviour; each accepted socket goes to `onSocket`. */
 async function tcpUpstream(t: TestContext, onSocket: (socket: Socket) => void): Promise<Upstream> {
-  const sockets: Socket[] = [];
-  const server = createServer((socket) => {
-    sockets.push(socket);
-    socket.on("error", () => {});
-    onSocket(socket);
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  t.after(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, requests: [], sockets };
-}
-
-/** A loopback port nothing listens on: bound by the test, then closed. */
-async function deadEndpoint(): Promise<string> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `127.0.0.1:${port}`;
+  return { ...(await tcpServer(t, onSocket)), requests: [] };
 }
 
 // --- clients --------------------------------------------------------------------------------------------
@@ -341,18 +320,6 @@ function values(raw: readonly string[], name: string): string[] {
 }
 
 const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `condition` every 5 ms, for at most `ms`. */
-async function waitFor(condition: () => boolean, what: string, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (let i = 0; i < ms / 5 + 1 && !condition(); i++) {
-    if (Date.now() > deadline) break;
-    await sleep(5);
-  }
-  assert.ok(condition(), `timed out after ${ms} ms waiting for ${what}`);
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 // --- tests ----------------------------------------------------------------------------------------------
@@ -594,7 +561,7 @@ describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
   });
 
   it("retries a connect failure to a dead endpoint on the other host", async (t) => {
-    const dead = await deadEndpoint();
+    const dead = await closedPort();
     const healthy = await fixedUpstream(t, 200, "served");
     const gw = await startGateway(t, [dead, healthy.address]);
     for (let i = 0; i < 2; i++) {
@@ -609,7 +576,7 @@ describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
   });
 
   it("answers 503 with Envoy's connect error body when every attempt fails to connect", async (t) => {
-    const gw = await startGateway(t, [await deadEndpoint(), await deadEndpoint()]);
+    const gw = await startGateway(t, [await closedPort(), await closedPort()]);
     const reply = await call(gw.port);
     assert.equal(reply.status, 503);
     assert.equal(reply.headers.server, "istio-envoy");
@@ -624,7 +591,7 @@ describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
   });
 
   it("says 'reset reason' without 'retried' when the route allows no retry", async (t) => {
-    const gw = await startGateway(t, [await deadEndpoint()], { retries: "{attempts: 0}" });
+    const gw = await startGateway(t, [await closedPort()], { retries: "{attempts: 0}" });
     const reply = await call(gw.port);
     assert.equal(reply.status, 503);
     assert.match(
@@ -675,7 +642,7 @@ describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
     assert.equal(reply.headers.server, "istio-envoy");
     assert.equal(gw.cluster.stats.rqTimeout, 1);
     assert.equal(gw.gateway.stats.responseFlags.UT, 1);
-    await waitFor(() => stalled.sockets[0]?.readableEnded === true, "the upstream connection to close");
+    await waitFor(() => stalled.sockets[0]?.readableEnded === true, "the upstream connection to close", 3000);
   });
 
   it("cuts the downstream response at the route timeout when the upstream stalls mid-body", async (t) => {
@@ -705,15 +672,16 @@ describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
       const client = connect({ host: "127.0.0.1", port: gw.port });
       client.on("error", () => {});
       client.write(request);
-      await waitFor(() => seenHead.length > before, "the request to reach the upstream");
+      await waitFor(() => seenHead.length > before, "the request to reach the upstream", 3000);
       client.destroy();
       const upstreamSide = seenHead[before] as Socket;
       await waitFor(
         () => upstreamSide.readableEnded || upstreamSide.destroyed,
         "the upstream connection to close",
+        3000,
       );
     }
-    await waitFor(() => gw.gateway.stats.rqActive === 0, "no active request");
+    await waitFor(() => gw.gateway.stats.rqActive === 0, "no active request", 3000);
   });
 
   it("retries a large upload paused for backpressure and delivers the whole body to the next host", async (t) => {

@@ -1,45 +1,13 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { type AddressInfo, createServer, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { describe, it, type TestContext } from "node:test";
 import {
   ConnectionPool,
   type ConnectionUser,
   type UpstreamConnection,
 } from "../../../src/mesh/upstream/connection-pool.js";
-
-interface TcpServer {
-  readonly address: string;
-  /** Server-side sockets in the order they were accepted. */
-  readonly sockets: Socket[];
-}
-
-/** A node:net server on a free loopback port, stopped (with every accepted socket) in `t.after`. */
-async function tcpServer(t: TestContext, onSocket: (socket: Socket) => void = () => {}): Promise<TcpServer> {
-  const sockets: Socket[] = [];
-  const server = createServer((socket) => {
-    sockets.push(socket);
-    socket.on("error", () => {});
-    onSocket(socket);
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  t.after(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, sockets };
-}
-
-/** A loopback port nothing listens on: bound by the test, then closed. */
-async function closedPort(): Promise<string> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `127.0.0.1:${port}`;
-}
+import { closedPort, sleep, type TcpServer, tcpServer, waitFor, within } from "../../helpers/loopback.js";
 
 function newPool(t: TestContext, options?: ConstructorParameters<typeof ConnectionPool>[0]): ConnectionPool {
   const pool = new ConnectionPool(options);
@@ -64,29 +32,6 @@ function user(): RecordingUser {
   };
 }
 
-/** Resolves when `promise` does; fails the test after `ms` instead of hanging. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Polls `condition` every 5 ms, for at most `ms`. */
-async function waitFor(condition: () => boolean, what: string, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (let i = 0; i < ms / 5 + 1 && !condition(); i++) {
-    if (Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  assert.ok(condition(), `timed out after ${ms} ms waiting for ${what}`);
-}
-
 async function connected(...connections: UpstreamConnection[]): Promise<void> {
   await within(
     Promise.all(connections.map((c) => (c.connected ? undefined : once(c.socket, "connect")))),
@@ -102,6 +47,27 @@ async function closedSocket(socket: Socket, what: string): Promise<void> {
   if (socket.closed) {
     for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
   } else await within(new Promise((resolve) => socket.once("close", resolve)), 2000, what);
+}
+
+interface OneConnection {
+  readonly server: TcpServer;
+  readonly pool: ConnectionPool;
+  /** The user the connection was acquired for. */
+  readonly firstUser: RecordingUser;
+  readonly connection: UpstreamConnection;
+  /** The server's side of the connection. */
+  readonly serverSocket: Socket;
+}
+
+/** A server and a pool holding one connection to it, acquired for `firstUser`, connected and accepted. */
+async function oneConnection(t: TestContext): Promise<OneConnection> {
+  const server = await tcpServer(t);
+  const pool = newPool(t);
+  const firstUser = user();
+  const connection = pool.acquire(server.address, firstUser);
+  await connected(connection);
+  await waitFor(() => server.sockets.length === 1, "the server socket");
+  return { server, pool, firstUser, connection, serverSocket: server.sockets[0] as Socket };
 }
 
 describe("connection pool", { timeout: 20_000 }, () => {
@@ -141,18 +107,13 @@ describe("connection pool", { timeout: 20_000 }, () => {
   });
 
   it("forwards data to the connection's current user only", async (t) => {
-    const server = await tcpServer(t);
-    const pool = newPool(t);
-    const first = user();
-    const connection = pool.acquire(server.address, first);
-    await connected(connection);
-    await waitFor(() => server.sockets.length === 1, "the server socket");
-    server.sockets[0]?.write("one");
+    const { server, pool, firstUser: first, connection, serverSocket } = await oneConnection(t);
+    serverSocket.write("one");
     await waitFor(() => first.received.length > 0, "data for the first user");
     pool.release(connection, undefined);
     const next = user();
     assert.equal(pool.acquire(server.address, next), connection);
-    server.sockets[0]?.write("two");
+    serverSocket.write("two");
     await waitFor(() => next.received.length > 0, "data for the next user");
     assert.equal(Buffer.concat(first.received).toString(), "one");
     assert.equal(Buffer.concat(next.received).toString(), "two");
@@ -173,15 +134,10 @@ describe("connection pool", { timeout: 20_000 }, () => {
   });
 
   it("drops an idle connection from the pool when the server closes it, without telling the last user", async (t) => {
-    const server = await tcpServer(t);
-    const pool = newPool(t);
-    const last = user();
-    const connection = pool.acquire(server.address, last);
-    await connected(connection);
+    const { server, pool, firstUser: last, connection, serverSocket } = await oneConnection(t);
     pool.release(connection, undefined);
     assert.equal(pool.idleCount(server.address), 1);
-    await waitFor(() => server.sockets.length === 1, "the server socket");
-    server.sockets[0]?.end();
+    serverSocket.end();
     await closedSocket(connection.socket, "the client side to close");
     assert.equal(pool.idleCount(server.address), 0);
     assert.deepEqual(last.closes, [], "a released user hears nothing");
@@ -191,25 +147,16 @@ describe("connection pool", { timeout: 20_000 }, () => {
   });
 
   it("closes an idle connection that receives unsolicited bytes and drops it from the pool", async (t) => {
-    const server = await tcpServer(t);
-    const pool = newPool(t);
-    const connection = pool.acquire(server.address, user());
-    await connected(connection);
+    const { server, pool, connection, serverSocket } = await oneConnection(t);
     pool.release(connection, undefined);
-    await waitFor(() => server.sockets.length === 1, "the server socket");
-    server.sockets[0]?.write("HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n");
+    serverSocket.write("HTTP/1.1 408 Request Timeout\r\nconnection: close\r\n\r\n");
     await closedSocket(connection.socket, "the idle connection to be closed");
     assert.equal(pool.idleCount(server.address), 0);
   });
 
   it("tells the user once, with the socket error, when its connection is reset", async (t) => {
-    const server = await tcpServer(t);
-    const pool = newPool(t);
-    const u = user();
-    const connection = pool.acquire(server.address, u);
-    await connected(connection);
-    await waitFor(() => server.sockets.length === 1, "the server socket");
-    server.sockets[0]?.resetAndDestroy();
+    const { server, pool, firstUser: u, connection, serverSocket } = await oneConnection(t);
+    serverSocket.resetAndDestroy();
     await closedSocket(connection.socket, "the reset to arrive");
     assert.equal(u.closes.length, 1);
     assert.equal(u.closes[0]?.code, "ECONNRESET");
@@ -218,13 +165,8 @@ describe("connection pool", { timeout: 20_000 }, () => {
   });
 
   it("tells the user once, with no error, when the server ends a connection in use", async (t) => {
-    const server = await tcpServer(t);
-    const pool = newPool(t);
-    const u = user();
-    const connection = pool.acquire(server.address, u);
-    await connected(connection);
-    await waitFor(() => server.sockets.length === 1, "the server socket");
-    server.sockets[0]?.end("last words");
+    const { firstUser: u, connection, serverSocket } = await oneConnection(t);
+    serverSocket.end("last words");
     await closedSocket(connection.socket, "the client side to close");
     assert.equal(Buffer.concat(u.received).toString(), "last words", "data before the end is delivered");
     assert.deepEqual(u.closes, [undefined]);
@@ -286,7 +228,7 @@ describe("connection pool", { timeout: 20_000 }, () => {
     const connection = pool.acquire(server.address, user());
     await connected(connection);
     pool.release(connection, undefined);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await sleep(80);
     const next = pool.acquire(server.address, user());
     assert.notEqual(next, connection);
     await closedSocket(connection.socket, "the stale connection to be closed");

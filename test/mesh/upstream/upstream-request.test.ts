@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { type AddressInfo, createServer, type Socket } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { describe, it, type TestContext } from "node:test";
 import { ConnectionPool } from "../../../src/mesh/upstream/connection-pool.js";
 import type { ResponseHead } from "../../../src/mesh/upstream/response-parser.js";
@@ -12,31 +12,9 @@ import {
   UpstreamRequest,
   type UpstreamRequestHead,
 } from "../../../src/mesh/upstream/upstream-request.js";
+import { closedPort, sleep, type TcpServer, tcpServer, waitFor, within } from "../../helpers/loopback.js";
 
-// --- servers and waiting, all bounded ---------------------------------------------------------------
-
-interface TcpServer {
-  readonly address: string;
-  /** Server-side sockets in the order they were accepted. */
-  readonly sockets: Socket[];
-}
-
-/** A node:net server on a free loopback port, stopped (with every accepted socket) in `t.after`. */
-async function tcpServer(t: TestContext, onSocket: (socket: Socket) => void): Promise<TcpServer> {
-  const sockets: Socket[] = [];
-  const server = createServer((socket) => {
-    sockets.push(socket);
-    socket.on("error", () => {});
-    onSocket(socket);
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  t.after(async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, sockets };
-}
+// --- servers, all bounded ----------------------------------------------------------------------------
 
 /** A raw server that answers every request head it receives with `answer` (requests without a body). */
 function answering(t: TestContext, answer: string | Buffer): Promise<TcpServer> {
@@ -76,46 +54,11 @@ async function httpServer(
   return state;
 }
 
-/** A loopback port nothing listens on: bound by the test, then closed. */
-async function closedPort(): Promise<string> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `127.0.0.1:${port}`;
-}
-
 function newPool(t: TestContext): ConnectionPool {
   const pool = new ConnectionPool();
   t.after(() => pool.close());
   return pool;
 }
-
-/** Resolves when `promise` does; fails the test after `ms` instead of hanging. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Polls `condition` every 5 ms, for at most `ms`. */
-async function waitFor(condition: () => boolean, what: string, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (let i = 0; i < ms / 5 + 1 && !condition(); i++) {
-    if (Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  assert.ok(condition(), `timed out after ${ms} ms waiting for ${what}`);
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // --- one request, recorded ---------------------------------------------------------------------------
 
