@@ -1,11 +1,14 @@
 /**
  * The session store for `up --store redis`: REDIS_URL when it is set, otherwise a private
  * redis-server on a free loopback port that lives and dies with the mesh (no persistence, so a
- * restarted mesh starts with no sessions).
+ * restarted mesh starts with no sessions). It is started through util-linux's `setpriv --pdeathsig`
+ * where that exists, so the kernel kills it even when the mesh itself is SIGKILLed and cannot stop it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { accessSync, constants } from "node:fs";
 import { createConnection } from "node:net";
+import { delimiter, join } from "node:path";
 import { SessionAffinityError } from "../errors.js";
 import { freeLoopbackPort } from "./free-port.js";
 
@@ -30,14 +33,40 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
 export async function startRedisStore(redisUrl: string | undefined, timeoutMs = 5000): Promise<RedisHandle> {
   if (redisUrl) return { url: redisUrl, owned: false, stop: async () => {}, kill: () => {} };
+  const redisServer = onPath("redis-server");
+  if (!redisServer) {
+    throw new SessionAffinityError(
+      "ERR_RUNTIME",
+      "--store redis: REDIS_URL is not set and redis-server is not on PATH; install Redis or set REDIS_URL",
+    );
+  }
   const port = await freeLoopbackPort();
+  const setpriv = onPath("setpriv");
+  // setpriv execs redis-server in place (same pid) after asking for SIGKILL when its parent dies.
+  const command = setpriv
+    ? { file: setpriv, prefix: ["--pdeathsig", "SIGKILL", "--", redisServer] }
+    : { file: redisServer, prefix: [] };
   let child: ChildProcess;
   try {
     child = spawn(
-      "redis-server",
+      command.file,
       [
+        ...command.prefix,
         "--port",
         String(port),
         "--bind",
