@@ -741,6 +741,9 @@ async function main(): Promise<void> {
       (mode) => fixedBest("gateway", mode).fixedP50 - fixedBest("direct", mode).fixedP50,
     );
     const nginxAdded = MODES.map((mode) => best("nginx", mode).p50 - best("direct", mode).p50);
+    const cpuRatio = MODES.map(
+      (mode) => best("http-proxy", mode).proxyCpuUs / best("gateway", mode).proxyCpuUs,
+    );
     const upSorted = [...upTimes].sort((a, b) => a - b);
     const upMedian = upSorted[Math.floor(upSorted.length / 2)] as number;
     const targetRows = [
@@ -809,7 +812,8 @@ ${table(
   rows,
 )}
 
-Gateway requests/s divided by each peer's, same mode:
+Gateway requests/s divided by each peer's, same mode (CPU per request, the http-proxy peer's divided
+by the gateway's: ${cpuRatio.map((r) => `${r.toFixed(2)}×`).join(" same-session, ")} new-client):
 
 ${table(["Mode", ...peers.map((p) => `÷ ${p.label}`)], ratioRows)}
 
