@@ -3,15 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
 import { ROOT, runCli } from "../helpers/mesh.js";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from "../helpers/process.js";
 
 describe("session-affinity up --empty, then the walkthrough's verbs", () => {
   let up: ChildProcess;
@@ -59,7 +51,8 @@ describe("session-affinity up --empty, then the walkthrough's verbs", () => {
     assert.match(await response.text(), /^Hostname: session-deployment-\S+<br>\n1st time access\.\n$/);
     const state = (await (await fetch(`${admin}/api/v1/state`)).json()) as { pods: { pid?: number }[] };
     const pids = state.pods.map((p) => p.pid).filter((p): p is number => p !== undefined);
-    assert.equal(pids.length, 2);
+    // The two ready pods, and the one scale-down left terminating if it has not exited yet: all checked.
+    assert.ok(pids.length >= 2, `pods with a process: ${pids.length}`);
     up.kill("SIGINT");
     const [code] = await once(up, "exit");
     assert.equal(code, 0);

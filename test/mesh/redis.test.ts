@@ -2,17 +2,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-
-const ROOT = join(import.meta.dirname, "..", "..");
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { ROOT } from "../helpers/mesh.js";
+import { alive } from "../helpers/process.js";
 
 describe("the private redis-server of --store redis", () => {
   it("dies with the process that started it, even when that process is SIGKILLed", async (t) => {
