@@ -76,6 +76,10 @@ export class Exchange {
   #retries = 0;
   #done = false;
   #timer: NodeJS.Timeout | undefined;
+  /** Ends the current attempt's active-request count (least request reads it); idempotent. */
+  #endActive: (() => void) | undefined;
+  #waitingForDrain = false;
+  #bodyStarted = false;
 
   constructor(
     host: ExchangeHost,
@@ -125,9 +129,7 @@ export class Exchange {
     }
     this.#upstreamHeaders = this.#requestHeaders();
     if (this.#framing !== "none") this.#readBody();
-    if (this.#route.timeoutMs !== undefined) {
-      this.#timer = setTimeout(() => this.#timeout(), this.#route.timeoutMs);
-    }
+    else this.#startTimeout();
     this.#attempt();
   }
 
@@ -150,8 +152,15 @@ export class Exchange {
     });
     req.once("end", () => {
       this.#bodyEnded = true;
+      this.#startTimeout();
       this.#upstream?.end();
     });
+  }
+
+  /** Envoy's route timeout runs from the end of the downstream request, not from its head. */
+  #startTimeout(): void {
+    if (this.#route.timeoutMs === undefined || this.#done) return;
+    this.#timer = setTimeout(() => this.#timeout(), this.#route.timeoutMs);
   }
 
   /** The downstream response closed (sent, or the client went away). */
@@ -163,6 +172,23 @@ export class Exchange {
   #finish(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#done = true;
+    this.#endActive?.();
+    // A body still arriving (paused for backpressure, perhaps) is read and dropped, so the client is
+    // not left hanging; the response said `connection: close` (see #closeIfBodyPending).
+    if (!this.#bodyEnded) this.#req.resume();
+  }
+
+  /**
+   * A response sent before the request is complete closes the connection, as Envoy does: the rest of
+   * the body cannot be told apart from a next request. Must run before the head is written.
+   */
+  #closeIfBodyPending(): void {
+    if (!this.#bodyEnded) this.#res.shouldKeepAlive = false;
+  }
+
+  #local(status: number, body: string, flags: string): void {
+    this.#closeIfBodyPending();
+    this.#host.local(this.#res, status, body, flags);
   }
 
   #timeout(): void {
@@ -170,7 +196,7 @@ export class Exchange {
     this.#cluster.stats.rqTimeout++;
     this.#upstream?.abort();
     this.#upstream = undefined;
-    if (!this.#res.headersSent) this.#host.local(this.#res, 504, "upstream request timeout", "UT");
+    if (!this.#res.headersSent) this.#local(504, "upstream request timeout", "UT");
     else this.#res.destroy();
     this.#finish();
   }
@@ -187,7 +213,7 @@ export class Exchange {
     if (!host) {
       cluster.stats.rqNoHealthyUpstream++;
       this.#req.resume();
-      this.#host.local(this.#res, 503, "no healthy upstream", "UH");
+      this.#local(503, "no healthy upstream", "UH");
       this.#finish();
       return;
     }
@@ -203,6 +229,7 @@ export class Exchange {
       active = false;
       cluster.activeRequests.end(address);
     };
+    this.#endActive = settle;
     const started = performance.now();
     const upstream: UpstreamRequest = new UpstreamRequest(
       this.#host.pool,
@@ -228,12 +255,18 @@ export class Exchange {
           else hostStats.rqSuccess++;
         },
         data: (chunk) => {
-          if (!this.#res.write(chunk)) {
+          this.#bodyStarted = true;
+          if (!this.#res.write(chunk) && !this.#waitingForDrain) {
+            this.#waitingForDrain = true;
             upstream.pause();
-            this.#res.once("drain", () => upstream.resume());
+            this.#res.once("drain", () => {
+              this.#waitingForDrain = false;
+              upstream.resume();
+            });
           }
         },
         end: () => {
+          this.#bodyStarted = true;
           settle();
           this.#res.end();
           this.#finish();
@@ -267,7 +300,7 @@ export class Exchange {
       this.#finish();
       return;
     }
-    if (failure.kind !== "protocol-error" && this.#retryOn(failure.kind) && this.#canRetry()) {
+    if (this.#retryOn(failure.kind) && this.#canRetry()) {
       this.#retry();
       return;
     }
@@ -305,10 +338,15 @@ export class Exchange {
     return out;
   }
 
-  #retryOn(condition: string): boolean {
+  /**
+   * Whether a failure without a response is retried, by Envoy's rules: `5xx`, `gateway-error` and
+   * `reset` retry any reset (a refused connect, a connection cut, a protocol error);
+   * `connect-failure` only a refused or timed-out connect.
+   */
+  #retryOn(kind: UpstreamFailure["kind"]): boolean {
     const on = this.#route.retry.retryOn;
-    if (on.includes(condition)) return true;
-    return condition !== "timeout" && on.includes("5xx");
+    if (on.includes("5xx") || on.includes("gateway-error") || on.includes("reset")) return true;
+    return kind === "connect-failure" && on.includes("connect-failure");
   }
 
   #retriableStatus(status: number): boolean {
@@ -336,7 +374,7 @@ export class Exchange {
   /** The body outgrew the retry buffer while a retry waited: it can no longer be replayed (Envoy's 507). */
   #bufferExceeded(): void {
     if (this.#done) return;
-    this.#host.local(this.#res, 507, "exceeded request buffer limit while retrying upstream", "");
+    this.#local(507, "exceeded request buffer limit while retrying upstream", "");
     this.#finish();
   }
 
@@ -361,7 +399,13 @@ export class Exchange {
     );
     this.#cluster.stats.byClass[statusClass(head.status)]++;
     this.#host.countUpstream(head.status);
+    this.#closeIfBodyPending();
     // The parser has refused every name and value Node would not write, so this cannot throw.
     this.#res.writeHead(head.status, out);
+    // Node holds the head back until the first body write. Most bodies follow in the same read; a
+    // slow first byte (a stream, a long poll) must not hold the head, which Envoy forwards at once.
+    queueMicrotask(() => {
+      if (!this.#bodyStarted && !this.#done) this.#res.flushHeaders();
+    });
   }
 }

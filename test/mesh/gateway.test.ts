@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import {
+  Agent,
   createServer as createHttpServer,
   request as httpRequest,
   type IncomingHttpHeaders,
@@ -17,7 +18,7 @@ import { type GatewaySnapshot, IngressGateway } from "../../src/mesh/gateway.js"
 import { buildGatewayConfig, type ClusterConfig } from "../../src/mesh/gateway-config.js";
 import { type MeshObject, toMeshObject } from "../../src/mesh/model.js";
 import { type ResponseHead, ResponseParser } from "../../src/mesh/upstream/response-parser.js";
-import { closedPort, tcpServer, waitFor } from "../helpers/loopback.js";
+import { closedPort, tcpServer, waitFor, within } from "../helpers/loopback.js";
 
 // --- configuration: what istiod would push for a one-route, one-service setup ---------------------------
 
@@ -731,5 +732,119 @@ describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
     assert.equal(reply.status, 503);
     assert.equal(reply.body.toString(), "busy");
     assert.equal(healthy.requests.length, 0, "nothing was replayed to the other host");
+  });
+});
+
+describe("ingress gateway: request lifetime", { timeout: 30_000 }, () => {
+  it("gives back the active-request count (least request reads it) when the client leaves or the route times out", async (t) => {
+    const stalled = await tcpUpstream(t, (socket) => socket.resume());
+    const gw = await startGateway(t, [stalled.address], { timeout: "200ms" });
+    const reply = await call(gw.port);
+    assert.equal(reply.status, 504);
+    assert.equal(gw.cluster.activeRequests.get(stalled.address), 0, "after the route timeout");
+
+    const open = await startGateway(t, [stalled.address]);
+    const client = connect({ host: "127.0.0.1", port: open.port });
+    client.on("error", () => {});
+    client.write("GET /user HTTP/1.1\r\nhost: h\r\n\r\n");
+    await waitFor(() => open.cluster.activeRequests.get(stalled.address) === 1, "the request upstream", 3000);
+    client.destroy();
+    await waitFor(
+      () => open.cluster.activeRequests.get(stalled.address) === 0,
+      "the count to drop after the client left",
+      3000,
+    );
+  });
+
+  it("answers an upload the upstream refuses early and closes the connection instead of leaving it hanging", async (t) => {
+    // Reads the head and a little, then answers 413 and stops reading: the upload backs up.
+    const refusing = await tcpUpstream(t, (socket) => {
+      socket.once("data", () => {
+        socket.pause();
+        socket.write("HTTP/1.1 413 Payload Too Large\r\ncontent-length: 9\r\n\r\ntoo large");
+      });
+    });
+    const gw = await startGateway(t, [refusing.address]);
+    // A keep-alive client: without the gateway's `connection: close` its connection would wedge.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    t.after(() => agent.destroy());
+    const answer = new Promise<{ status: number; connection: string | undefined; body: string }>(
+      (resolve, reject) => {
+        const req = httpRequest(
+          { host: "127.0.0.1", port: gw.port, method: "POST", path: "/upload", agent },
+          (res) => {
+            let text = "";
+            res.setEncoding("latin1");
+            res.on("data", (d: string) => {
+              text += d;
+            });
+            res.on("end", () =>
+              resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, body: text }),
+            );
+          },
+        );
+        req.on("error", reject);
+        req.setHeader("content-length", String(16 * 1024 * 1024));
+        req.end(randomBytes(16 * 1024 * 1024));
+      },
+    );
+    const { status, connection, body } = await within(answer, 8000, "the early answer");
+    assert.equal(status, 413);
+    assert.equal(body, "too large");
+    assert.equal(connection, "close", "the rest of the body cannot be told from a next request");
+  });
+
+  it("forwards the response head at once, before a slow first body byte", async (t) => {
+    const slow = await tcpUpstream(t, (socket) => {
+      socket.once("data", () => {
+        socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+        setTimeout(() => socket.end("4\r\nlate\r\n0\r\n\r\n"), 1500);
+      });
+    });
+    const gw = await startGateway(t, [slow.address]);
+    const sent = performance.now();
+    const headAfter = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: "127.0.0.1", port: gw.port, path: "/events", agent: false }, (res) => {
+        resolve(performance.now() - sent);
+        res.resume();
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    assert.ok(headAfter < 1000, `the head arrived after ${headAfter.toFixed(0)} ms, with the body`);
+  });
+
+  it("starts the route timeout when the request is complete, so a slow upload is not cut by it", async (t) => {
+    const upstream = await echoUpstream(t);
+    const gw = await startGateway(t, [upstream.address], { timeout: "300ms" });
+    const client = connect({ host: "127.0.0.1", port: gw.port });
+    client.on("error", () => {});
+    t.after(() => client.destroy());
+    let answer = "";
+    client.on("data", (d: Buffer) => {
+      answer += d.toString("latin1");
+    });
+    client.write("POST /upload HTTP/1.1\r\nhost: h\r\ncontent-length: 10\r\nconnection: close\r\n\r\nfive.");
+    await new Promise((r) => setTimeout(r, 700));
+    client.write("more.");
+    await within(once(client, "end"), 3000, "the answer");
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+  });
+
+  it("retries a connect failure under retryOn reset and a dropped connection under gateway-error, as Envoy does", async (t) => {
+    const healthy = await echoUpstream(t);
+    const dead = await closedPort();
+    const byReset = await startGateway(t, [dead, healthy.address], {
+      retries: '{attempts: 2, retryOn: "reset"}',
+    });
+    nextPickIs(byReset.cluster, dead);
+    assert.equal((await call(byReset.port)).status, 200);
+
+    const dropping = await tcpUpstream(t, (socket) => socket.once("data", () => socket.destroy()));
+    const byGatewayError = await startGateway(t, [dropping.address, healthy.address], {
+      retries: '{attempts: 2, retryOn: "gateway-error"}',
+    });
+    nextPickIs(byGatewayError.cluster, dropping.address);
+    assert.equal((await call(byGatewayError.port)).status, 200);
   });
 });

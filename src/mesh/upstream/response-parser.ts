@@ -4,7 +4,8 @@
  * Content-Length; otherwise until the connection closes). Interim 1xx responses are skipped, as the
  * gateway answers `Expect: 100-continue` itself. Strict where a lenient parser would let two parties
  * disagree on where a response ends: bare CR or LF, folded lines, a Transfer-Encoding that is not
- * exactly `chunked`, conflicting lengths and bytes after a complete response are protocol errors.
+ * exactly `chunked` and conflicting lengths are protocol errors; bytes after a complete response
+ * keep the response but rule out reusing the connection.
  * Pure: bytes in, callbacks out.
  */
 
@@ -78,10 +79,12 @@ export class ResponseParser {
   /** Feeds bytes from the connection; throws ResponseParseError on a malformed response. */
   feed(chunk: Buffer): void {
     if (chunk.length === 0) return;
+    // Narrowing on #state here would wrongly survive into the loop, which moves it on: ask the getter.
+    if (this.done) throw new ResponseParseError("data after the end of the response");
     const data = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
     this.#pending = undefined;
     let at = 0;
-    while (at < data.length && this.#state !== "done") {
+    while (at < data.length && !this.done) {
       switch (this.#state) {
         case "head": {
           const end = data.indexOf("\r\n\r\n", at, "latin1");
@@ -158,9 +161,10 @@ export class ResponseParser {
           return;
       }
     }
-    if (this.#state !== "done") return;
-    // Checked before the end is announced, so a connection with stray bytes is never reused.
-    if (at < data.length) throw new ResponseParseError("data after the end of the response");
+    if (!this.done) return;
+    // Bytes after a complete response: the response stands (Envoy delivers it too), but the connection
+    // is out of step and is not reused; decided before the end is announced.
+    if (at < data.length) this.#keepAlive = false;
     this.#events.end();
   }
 

@@ -235,9 +235,16 @@ describe("response parser: responses without a body", () => {
     }
   });
 
-  it("refuses bytes after a bodiless response", () => {
-    refuses("HTTP/1.1 204 No Content\r\n\r\nX", /data after the end/);
-    refuses("HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nbody", /data after the end/, { head: true });
+  it("ends a bodiless response followed by stray bytes, and rules out reusing the connection", () => {
+    for (const [input, options] of [
+      ["HTTP/1.1 204 No Content\r\n\r\nX", {}],
+      ["HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nbody", { head: true }],
+    ] as const) {
+      const r = parse(input, options);
+      assert.deepEqual(r.order, ["head", "end"], input);
+      assert.equal(r.body, "");
+      assert.equal(r.parser.keepAlive, false, input);
+    }
   });
 });
 
@@ -413,18 +420,24 @@ describe("response parser: strictness", () => {
     refuses(`${chunked}\n`, /bare LF in trailers/);
   });
 
-  it("refuses bytes after the end of a response, in the same chunk or a later one", () => {
-    refuses("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokX", /data after the end/);
-    refuses(["HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", "HTTP/1.1 200 OK\r\n"], /data after the end/);
-    refuses("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n\r\n", /data after the end/);
+  it("delivers a response followed by stray bytes in the same read, once, and marks the connection spent", () => {
+    for (const input of [
+      "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokX",
+      "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n\r\n",
+    ]) {
+      const r = parse(input);
+      assert.deepEqual(r.order, ["head", "body", "end"], input);
+      assert.equal(r.body, "ok");
+      assert.equal(r.ends, 1);
+      assert.equal(r.parser.keepAlive, false, input);
+    }
   });
 
-  it("does not announce the end of a response that is followed by stray bytes", () => {
-    let ended = false;
-    const parser = new ResponseParser({ head: () => {}, body: () => {}, end: () => (ended = true) });
-    parser.reset(false);
-    assert.throws(() => parser.feed(Buffer.from("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\nX")));
-    assert.equal(ended, false);
+  it("refuses bytes fed after the end was announced, without announcing it again", () => {
+    refuses(["HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", "HTTP/1.1 200 OK\r\n"], /data after the end/);
+    const r = parse("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
+    assert.throws(() => r.parser.feed(Buffer.from("X")), /data after the end/);
+    assert.equal(r.ends, 1);
   });
 
   it("refuses a head larger than the limit, complete or not, and accepts one at the limit", () => {
