@@ -4,7 +4,7 @@
  * restarted mesh starts with no sessions). It is started through util-linux's `setpriv --pdeathsig`
  * where that exists, so the kernel kills it even when the mesh itself is SIGKILLed and cannot stop it.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { accessSync, constants } from "node:fs";
 import { createConnection } from "node:net";
@@ -46,6 +46,14 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
+/** util-linux's setpriv when it knows `--pdeathsig` (2.33 and later); older ones would refuse it. */
+function pdeathsigSetpriv(): string | undefined {
+  const setpriv = onPath("setpriv");
+  if (!setpriv) return undefined;
+  const help = spawnSync(setpriv, ["--help"], { encoding: "utf8", timeout: 2000 });
+  return help.stdout?.includes("--pdeathsig") ? setpriv : undefined;
+}
+
 export async function startRedisStore(redisUrl: string | undefined, timeoutMs = 5000): Promise<RedisHandle> {
   if (redisUrl) return { url: redisUrl, owned: false, stop: async () => {}, kill: () => {} };
   const redisServer = onPath("redis-server");
@@ -56,7 +64,7 @@ export async function startRedisStore(redisUrl: string | undefined, timeoutMs = 
     );
   }
   const port = await freeLoopbackPort();
-  const setpriv = onPath("setpriv");
+  const setpriv = pdeathsigSetpriv();
   // setpriv execs redis-server in place (same pid) after asking for SIGKILL when its parent dies.
   const command = setpriv
     ? { file: setpriv, prefix: ["--pdeathsig", "SIGKILL", "--", redisServer] }
@@ -104,6 +112,13 @@ export async function startRedisStore(redisUrl: string | undefined, timeoutMs = 
       );
     }
     await new Promise((r) => setTimeout(r, 20));
+  }
+  // Something else may have taken the port while ours failed to bind and exited: that is not our store.
+  if (child.exitCode !== null || child.signalCode !== null) {
+    throw new SessionAffinityError(
+      "ERR_RUNTIME",
+      `--store redis: redis-server exited instead of listening on 127.0.0.1:${port}`,
+    );
   }
   return {
     url: `redis://127.0.0.1:${port}`,
