@@ -79,7 +79,6 @@ export class Exchange {
   /** Ends the current attempt's active-request count (least request reads it); idempotent. */
   #endActive: (() => void) | undefined;
   #waitingForDrain = false;
-  #bodyStarted = false;
 
   constructor(
     host: ExchangeHost,
@@ -254,8 +253,13 @@ export class Exchange {
           if (head.status >= 500) hostStats.rqError++;
           else hostStats.rqSuccess++;
         },
+        // Node holds the head back until the first body write. Most bodies arrive in the read that
+        // carried the head; a slow first byte (a stream, a long poll) must not hold the head, which
+        // Envoy forwards at once.
+        headOnly: () => {
+          if (!this.#done) this.#res.flushHeaders();
+        },
         data: (chunk) => {
-          this.#bodyStarted = true;
           if (!this.#res.write(chunk) && !this.#waitingForDrain) {
             this.#waitingForDrain = true;
             upstream.pause();
@@ -266,7 +270,6 @@ export class Exchange {
           }
         },
         end: () => {
-          this.#bodyStarted = true;
           settle();
           this.#res.end();
           this.#finish();
@@ -402,10 +405,5 @@ export class Exchange {
     this.#closeIfBodyPending();
     // The parser has refused every name and value Node would not write, so this cannot throw.
     this.#res.writeHead(head.status, out);
-    // Node holds the head back until the first body write. Most bodies follow in the same read; a
-    // slow first byte (a stream, a long poll) must not hold the head, which Envoy forwards at once.
-    queueMicrotask(() => {
-      if (!this.#bodyStarted && !this.#done) this.#res.flushHeaders();
-    });
   }
 }

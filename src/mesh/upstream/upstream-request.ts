@@ -21,6 +21,8 @@ export interface UpstreamHandler {
   head(head: ResponseHead): void;
   data(chunk: Buffer): void;
   end(): void;
+  /** The head arrived and the read that carried it held no body: the body will come later, if at all. */
+  headOnly(): void;
   /** The exchange failed; after `head` this means the response was cut short. */
   error(failure: UpstreamFailure): void;
 }
@@ -46,6 +48,8 @@ export class UpstreamRequest implements ConnectionUser {
   #requestEnded: boolean;
   #responseStarted = false;
   #settled = false;
+  /** Set by the head, cleared by body bytes: whether the current read ended between head and body. */
+  #headOnly = false;
   #drain: (() => void) | undefined;
 
   constructor(pool: ConnectionPool, address: string, head: UpstreamRequestHead, handler: UpstreamHandler) {
@@ -58,9 +62,13 @@ export class UpstreamRequest implements ConnectionUser {
         if (!this.#settled) this.#onHead(h);
       },
       body: (chunk) => {
+        this.#headOnly = false;
         if (!this.#settled) this.#handler.data(chunk);
       },
-      end: () => this.#onEnd(),
+      end: () => {
+        this.#headOnly = false;
+        this.#onEnd();
+      },
     });
     this.#parser.reset(head.method === "HEAD");
     let text = `${head.method} ${head.path} HTTP/1.1\r\n`;
@@ -132,6 +140,10 @@ export class UpstreamRequest implements ConnectionUser {
   data(chunk: Buffer): void {
     try {
       this.#parser.feed(chunk);
+      if (this.#headOnly) {
+        this.#headOnly = false;
+        if (!this.#settled) this.#handler.headOnly();
+      }
     } catch (error) {
       if (!(error instanceof ResponseParseError)) throw error;
       this.#fail({ kind: "protocol-error", detail: error.message });
@@ -160,6 +172,7 @@ export class UpstreamRequest implements ConnectionUser {
   #onHead(head: ResponseHead): void {
     this.#responseStarted = true;
     this.#keepAliveTimeoutMs = head.keepAliveTimeoutMs;
+    this.#headOnly = true;
     this.#handler.head(head);
   }
 
