@@ -12,3 +12,12 @@ export function freeLoopbackPort(): Promise<number> {
     });
   });
 }
+
+/** Whether 127.0.0.1:`port` can be bound right now (nothing else listens on it). */
+export function loopbackPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}

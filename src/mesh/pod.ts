@@ -11,6 +11,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { request } from "node:http";
 import { createInterface } from "node:readline";
+import { loopbackPortFree } from "./free-port.js";
 import type { HttpProbe } from "./model.js";
 
 export type PodReason =
@@ -302,9 +303,18 @@ export class Pod {
     this.#changed();
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      this.#launch();
+      void this.#relaunch();
     }, delay);
     this.#timers.add(timer);
+  }
+
+  /**
+   * A real pod keeps its IP, so nothing can take its address; here another process may have taken
+   * the old port during the back-off, and asking for it would crash the container once more.
+   */
+  async #relaunch(): Promise<void> {
+    if (this.#podPort !== undefined && !(await loopbackPortFree(this.#podPort))) this.#podPort = undefined;
+    this.#launch();
   }
 
   #backoffMs(): number {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { readFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CookieJar, DEPLOY, FIXTURES, startTestMesh, type TestMesh, underLoad } from "../helpers/mesh.js";
@@ -114,5 +116,37 @@ describe("a container that keeps crashing", () => {
     assert.equal(pods.length, 1, "restarted in place, not replaced");
     const get = await tm.cli("get", "pods");
     assert.match(get.stdout, /crashing-\S+\s+0\/1\s+CrashLoopBackOff\s+\d+ \(\d+s ago\)/);
+  });
+});
+
+describe("a pod whose old port is taken during its back-off", () => {
+  let tm: TestMesh;
+  before(async () => {
+    tm = await startTestMesh(undefined, { manifests: [DEPLOY], replicas: 1, backoffInitialMs: 800 });
+  });
+  after(() => tm?.stop());
+
+  it("comes back on another port without crashing once more", async () => {
+    await tm.mesh.waitSettled(20_000);
+    const pod = tm.mesh.replicaSets.pods()[0];
+    assert.ok(pod?.port);
+    const firstPort = pod.port;
+    // The first restart is immediate and keeps the port; the second waits out the back-off.
+    pod.signal("SIGKILL");
+    const restarts = () => tm.mesh.views().pods[0]?.restarts;
+    await tm.mesh.waitFor(() => restarts() === 1 && pod.ready, 20_000, "the first restart");
+    assert.equal(pod.port, firstPort, "the first restart keeps the port");
+    pod.signal("SIGKILL");
+    await tm.mesh.waitFor(() => restarts() === 2, 5000, "the second exit");
+    const squatter = createServer();
+    squatter.listen(firstPort, "127.0.0.1");
+    await once(squatter, "listening");
+    try {
+      await tm.mesh.waitFor(() => pod.ready, 20_000, "the pod to be ready again");
+      assert.notEqual(pod.port, firstPort);
+      assert.equal(restarts(), 2, "two kills, two restarts: no crash on a taken port");
+    } finally {
+      squatter.close();
+    }
   });
 });
