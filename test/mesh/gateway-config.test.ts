@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseManifests } from "../../src/manifests/index.js";
 import { buildGatewayConfig } from "../../src/mesh/gateway-config.js";
-import { type MeshObject, toMeshObject } from "../../src/mesh/model.js";
+import { toMeshObject } from "../../src/mesh/model.js";
+import { gatewayConfigFromYaml } from "../helpers/gateway-config.js";
 
 const BASE = `
 apiVersion: networking.istio.io/v1
@@ -19,15 +20,7 @@ spec: {selector: {app: session}, ports: [{name: http, port: 80, targetPort: http
 `;
 
 function build(extra: string) {
-  const objects = parseManifests(BASE + extra, "t.yaml").documents.map(toMeshObject);
-  const of = <K extends MeshObject["kind"]>(kind: K) =>
-    objects.filter((o): o is Extract<MeshObject, { kind: K }> => o.kind === kind);
-  return buildGatewayConfig({
-    gateways: of("Gateway"),
-    virtualServices: of("VirtualService"),
-    destinationRules: of("DestinationRule"),
-    services: of("Service"),
-  });
+  return gatewayConfigFromYaml(BASE + extra, "t.yaml");
 }
 
 const vs = (route: string) => `

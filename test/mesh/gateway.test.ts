@@ -12,12 +12,11 @@ import {
 import { type AddressInfo, connect, type Socket } from "node:net";
 import { describe, it, type TestContext } from "node:test";
 import { seededRandom } from "../../src/lb/random-source.js";
-import { parseManifests } from "../../src/manifests/index.js";
 import { Cluster } from "../../src/mesh/cluster.js";
 import { type GatewaySnapshot, IngressGateway } from "../../src/mesh/gateway.js";
-import { buildGatewayConfig, type ClusterConfig } from "../../src/mesh/gateway-config.js";
-import { type MeshObject, toMeshObject } from "../../src/mesh/model.js";
+import type { ClusterConfig } from "../../src/mesh/gateway-config.js";
 import { type ResponseHead, ResponseParser } from "../../src/mesh/upstream/response-parser.js";
+import { gatewayConfigFromYaml } from "../helpers/gateway-config.js";
 import { closedPort, tcpServer, waitFor, within } from "../helpers/loopback.js";
 
 // --- configuration: what istiod would push for a one-route, one-service setup ---------------------------
@@ -64,15 +63,7 @@ ${route.retries === undefined ? "" : `      retries: ${route.retries}\n`}${route
 }
 
 function snapshot(addresses: readonly string[], route: RouteOptions = {}): GatewaySnapshot {
-  const objects = parseManifests(manifests(route), "gateway.test.yaml").documents.map(toMeshObject);
-  const of = <K extends MeshObject["kind"]>(kind: K) =>
-    objects.filter((o): o is Extract<MeshObject, { kind: K }> => o.kind === kind);
-  const config = buildGatewayConfig({
-    gateways: of("Gateway"),
-    virtualServices: of("VirtualService"),
-    destinationRules: of("DestinationRule"),
-    services: of("Service"),
-  });
+  const config = gatewayConfigFromYaml(manifests(route), "gateway.test.yaml");
   const clusterConfig = config.clusters.get(CLUSTER) as ClusterConfig;
   assert.ok(clusterConfig, "the route's cluster is configured");
   const endpoints = addresses.map((address, i) => ({

@@ -1,8 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseManifests } from "../../src/manifests/index.js";
-import { buildGatewayConfig } from "../../src/mesh/gateway-config.js";
-import { type MeshObject, toMeshObject } from "../../src/mesh/model.js";
 import {
   findVirtualHost,
   matches,
@@ -10,6 +7,7 @@ import {
   type RouteRequest,
   routeRequest,
 } from "../../src/mesh/routes.js";
+import { gatewayConfigFromYaml } from "../helpers/gateway-config.js";
 
 const YAML = `
 apiVersion: networking.istio.io/v1
@@ -68,15 +66,7 @@ spec:
 `;
 
 function config() {
-  const objects = parseManifests(YAML, "routes.yaml").documents.map(toMeshObject);
-  const of = <K extends MeshObject["kind"]>(kind: K) =>
-    objects.filter((o): o is Extract<MeshObject, { kind: K }> => o.kind === kind);
-  return buildGatewayConfig({
-    gateways: of("Gateway"),
-    virtualServices: of("VirtualService"),
-    destinationRules: of("DestinationRule"),
-    services: of("Service"),
-  });
+  return gatewayConfigFromYaml(YAML, "routes.yaml");
 }
 
 const req = (path: string, extra: Partial<RouteRequest> = {}): RouteRequest => ({

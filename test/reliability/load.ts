@@ -1,6 +1,8 @@
 /** Load shapes shared by the memory and Redis runs through the gateway. */
+import assert from "node:assert/strict";
+import { it } from "node:test";
 import { gatewayGet } from "../helpers/mesh.js";
-import { TrackedSession } from "../helpers/reliability.js";
+import { record, TrackedSession } from "../helpers/reliability.js";
 
 export interface ExactnessResult {
   readonly clients: number;
@@ -130,4 +132,51 @@ export async function loopSessions(
     await Promise.all(workers);
   }
   return { requests };
+}
+
+/**
+ * The two exactness cases every store must pass through the gateway, declared in the caller's
+ * `describe`: 1,000 clients at once, and 200 concurrent requests on one cookie.
+ */
+export function exactnessCases(
+  names: { readonly clients: string; readonly store: string },
+  gatewayUrl: () => string,
+): void {
+  it("1,000 clients at once: every session's counter equals its 200s", async () => {
+    const result = await exactnessRun(gatewayUrl(), { clients: 1000, requestsEach: 5, budgetMs: 60_000 });
+    record({
+      group: "load",
+      scenario: names.clients,
+      load: `${result.clients} concurrent clients × ≤5 GETs, 5 replicas (${(result.ms / 1000).toFixed(1)} s)`,
+      faults: "none",
+      badInputs: 0,
+      requests: result.requests,
+      failed: result.failed,
+      sessionsLost: result.inexact.length,
+    });
+    assert.deepEqual(result.kinds, {}, "failed answers");
+    assert.deepEqual(result.inexact, [], "sessions whose counter differs from their 200s");
+    assert.equal(result.failed, 0);
+    assert.ok(result.requests >= 4000, `only ${result.requests} requests`);
+  });
+
+  it("200 concurrent requests on one cookie: each increment counted once", async () => {
+    const result = await sameSessionBurst(gatewayUrl(), 200);
+    record({
+      group: "load",
+      scenario: `same session, 200 concurrent GETs, ${names.store}`,
+      load: "1 cookie, 200 concurrent GETs",
+      faults: "none",
+      badInputs: 0,
+      requests: result.requests,
+      failed: result.failed,
+      sessionsLost: result.exact ? 0 : 1,
+      notes: `counters seen ${result.min}–${result.max}, final ${result.final}`,
+    });
+    assert.equal(result.failed, 0);
+    assert.ok(
+      result.exact,
+      `counters ${result.min}–${result.max} (distinct ${result.distinct}), final ${result.final}`,
+    );
+  });
 }

@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { DEPLOY, startTestMesh, type TestMesh } from "../helpers/mesh.js";
 import { type RedisServer, startRedis } from "../helpers/redis-server.js";
 import { pool, record, sleep, TrackedSession } from "../helpers/reliability.js";
-import { exactnessRun, loopSessions, sameSessionBurst } from "./load.js";
+import { exactnessCases, loopSessions } from "./load.js";
 
 const CLUSTER = "outbound|80||session-svc.default.svc.cluster.local";
 
@@ -45,43 +45,10 @@ describe("Redis store behind the gateway, 5 replicas", () => {
     await redis?.stop();
   });
 
-  it("1,000 clients at once: every session's counter equals its 200s", async () => {
-    const result = await exactnessRun(tm.gatewayUrl, { clients: 1000, requestsEach: 5, budgetMs: 60_000 });
-    record({
-      group: "load",
-      scenario: "1,000 clients through the gateway, Redis store",
-      load: `${result.clients} concurrent clients × ≤5 GETs, 5 replicas (${(result.ms / 1000).toFixed(1)} s)`,
-      faults: "none",
-      badInputs: 0,
-      requests: result.requests,
-      failed: result.failed,
-      sessionsLost: result.inexact.length,
-    });
-    assert.deepEqual(result.kinds, {}, "failed answers");
-    assert.deepEqual(result.inexact, []);
-    assert.equal(result.failed, 0);
-    assert.ok(result.requests >= 4000, `only ${result.requests} requests`);
-  });
-
-  it("200 concurrent requests on one cookie: each increment counted once", async () => {
-    const result = await sameSessionBurst(tm.gatewayUrl, 200);
-    record({
-      group: "load",
-      scenario: "same session, 200 concurrent GETs, Redis store",
-      load: "1 cookie, 200 concurrent GETs",
-      faults: "none",
-      badInputs: 0,
-      requests: result.requests,
-      failed: result.failed,
-      sessionsLost: result.exact ? 0 : 1,
-      notes: `counters seen ${result.min}–${result.max}, final ${result.final}`,
-    });
-    assert.equal(result.failed, 0);
-    assert.ok(
-      result.exact,
-      `counters ${result.min}–${result.max} (distinct ${result.distinct}), final ${result.final}`,
-    );
-  });
+  exactnessCases(
+    { clients: "1,000 clients through the gateway, Redis store", store: "Redis store" },
+    () => tm.gatewayUrl,
+  );
 
   it("SIGKILL of a replica under load: no counter lost or going backwards", async () => {
     const sessions = Array.from({ length: 200 }, () => new TrackedSession(tm.gatewayUrl));
