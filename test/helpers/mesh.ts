@@ -135,14 +135,14 @@ export async function startTestMesh(t: Disposer | undefined, options: MeshOption
 }
 
 /** Runs `body` until `until` resolves: a bounded closed-loop load of `concurrency` clients. */
-export async function underLoad(
+export async function underLoad<R extends UserResponse>(
   concurrency: number,
-  request: () => Promise<UserResponse>,
+  request: () => Promise<R>,
   during: () => Promise<void>,
-): Promise<{ total: number; failed: UserResponse[]; errors: unknown[] }> {
+): Promise<{ total: number; failed: R[]; errors: unknown[] }> {
   let running = true;
   let total = 0;
-  const failed: UserResponse[] = [];
+  const failed: R[] = [];
   const errors: unknown[] = [];
   const worker = async () => {
     while (running) {

@@ -44,32 +44,44 @@ describe("pods come and go under load", () => {
     assert.deepEqual(result.errors, []);
   });
 
-  it("a SIGKILLed pod: its endpoint is gone within 1 s and only requests already sent to it fail", async () => {
+  it("a SIGKILLed pod: its endpoint is gone within 1 s and only requests sent before that can fail", async () => {
     await tm.client.scale("session-deployment", 5);
     await tm.mesh.waitSettled(20_000);
     const victim = tm.mesh.replicaSets.pods().find((p) => p.ready);
     assert.ok(victim?.port);
     const address = `127.0.0.1:${victim.port}`;
-    let removedAfterMs = Number.NaN;
-    const result = await load(async () => {
+    let killedAt = Number.NaN;
+    let removedAt = Number.NaN;
+    const jars = Array.from({ length: 4 }, () => new CookieJar());
+    let next = 0;
+    const sent = async () => {
+      const startedAt = performance.now();
+      return { ...(await tm.get("/user", { jar: jars[next++ % 4] })), startedAt };
+    };
+    const result = await underLoad(4, sent, async () => {
       await new Promise((r) => setTimeout(r, 300));
-      const killedAt = performance.now();
+      killedAt = performance.now();
       victim.signal("SIGKILL");
       await tm.mesh.waitFor(
         () => !tm.mesh.clusters.get(CLUSTER)?.endpoints.some((e) => e.address === address),
         1000,
         "the endpoint to be removed",
       );
-      removedAfterMs = performance.now() - killedAt;
+      removedAt = performance.now();
       await tm.mesh.waitSettled(20_000);
     });
     console.log(
-      `# SIGKILL: endpoint removed after ${removedAfterMs.toFixed(1)} ms; ${result.failed.length} of ${result.total} requests failed`,
+      `# SIGKILL: endpoint removed after ${(removedAt - killedAt).toFixed(1)} ms; ${result.failed.length} of ${result.total} requests failed`,
     );
-    assert.ok(removedAfterMs < 1000);
-    // Four clients: at most the requests in flight to the pod when it died.
-    assert.ok(result.failed.length <= 4, `${result.failed.length} failures`);
-    for (const f of result.failed) assert.equal(f.status, 503);
+    assert.ok(removedAt - killedAt < 1000);
+    // A request can fail only if it reached the pod before the gateway saw it die: in flight when it
+    // died, or written on a pooled connection whose close was not yet read. Envoy fails those the same
+    // way, as Istio's default retry policy does not retry a reset.
+    for (const f of result.failed) {
+      assert.equal(f.status, 503, f.body);
+      assert.match(f.body, /^upstream connect error or disconnect\/reset before headers/);
+      assert.ok(f.startedAt <= removedAt, "a request sent after the endpoint was removed failed");
+    }
     const restarted = tm.mesh.views().pods.find((p) => p.name === victim.name);
     assert.equal(restarted?.restarts, 1, "the kubelet restarts the container in place");
     // A restarted container keeps its pod's IP: the same endpoint, so the ring is as it was.
