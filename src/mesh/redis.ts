@@ -1,15 +1,14 @@
 /**
  * The session store for `up --store redis`: REDIS_URL when it is set, otherwise a private
  * redis-server on a free loopback port that lives and dies with the mesh (no persistence, so a
- * restarted mesh starts with no sessions). It is started through util-linux's `setpriv --pdeathsig`
- * where that exists, so the kernel kills it even when the mesh itself is SIGKILLed and cannot stop it.
+ * restarted mesh starts with no sessions). Like the pods, it dies with the mesh even when the mesh is
+ * SIGKILLed (see child-command.ts).
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { accessSync, constants } from "node:fs";
 import { createConnection } from "node:net";
-import { delimiter, join } from "node:path";
 import { SessionAffinityError } from "../errors.js";
+import { diesWithParent, onPath } from "./child-command.js";
 import { freeLoopbackPort } from "./free-port.js";
 
 export interface RedisHandle {
@@ -33,27 +32,6 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
-
-/** util-linux's setpriv when it knows `--pdeathsig` (2.33 and later); older ones would refuse it. */
-function pdeathsigSetpriv(): string | undefined {
-  const setpriv = onPath("setpriv");
-  if (!setpriv) return undefined;
-  const help = spawnSync(setpriv, ["--help"], { encoding: "utf8", timeout: 2000 });
-  return help.stdout?.includes("--pdeathsig") ? setpriv : undefined;
-}
-
 export async function startRedisStore(redisUrl: string | undefined, timeoutMs = 5000): Promise<RedisHandle> {
   if (redisUrl) return { url: redisUrl, owned: false, stop: async () => {}, kill: () => {} };
   const redisServer = onPath("redis-server");
@@ -64,30 +42,21 @@ export async function startRedisStore(redisUrl: string | undefined, timeoutMs = 
     );
   }
   const port = await freeLoopbackPort();
-  const setpriv = pdeathsigSetpriv();
-  // setpriv execs redis-server in place (same pid) after asking for SIGKILL when its parent dies.
-  const command = setpriv
-    ? { file: setpriv, prefix: ["--pdeathsig", "SIGKILL", "--", redisServer] }
-    : { file: redisServer, prefix: [] };
   let child: ChildProcess;
   try {
-    child = spawn(
-      command.file,
-      [
-        ...command.prefix,
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--protected-mode",
-        "yes",
-      ],
-      { stdio: "ignore" },
-    );
+    const command = diesWithParent(redisServer, [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--protected-mode",
+      "yes",
+    ]);
+    child = spawn(command.file, [...command.args], { stdio: "ignore" });
     await Promise.race([
       once(child, "spawn"),
       once(child, "error").then(([err]) => {

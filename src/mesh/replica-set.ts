@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { diesWithParent } from "./child-command.js";
 import type { ControlPlane } from "./control-plane.js";
 import type { DeploymentModel } from "./model.js";
 import { Pod, type PodSpec } from "./pod.js";
@@ -25,13 +26,13 @@ export interface ReplicaOptions {
   readonly onPodChange?: (pod: Pod) => void;
 }
 
-/** The CLI entry a pod runs, next to this module (src/ under tsx, dist/ when built). */
+/** The CLI entry a pod runs, next to this module (src/ under tsx, dist/ when built); it dies with the mesh. */
 export function serviceCommand(): PodSpec["command"] {
   const here = fileURLToPath(import.meta.url);
   const entry = join(dirname(here), "..", "cli", here.endsWith(".ts") ? "main.ts" : "main.js");
   // The test runner's and inspector's flags must not leak into the service process.
   const execArgv = process.execArgv.filter((a) => !/^--(test|inspect|watch)/.test(a));
-  return { file: process.execPath, args: [...execArgv, entry, "serve"], cwd: process.cwd() };
+  return { ...diesWithParent(process.execPath, [...execArgv, entry, "serve"]), cwd: process.cwd() };
 }
 
 function count(value: number | string, replicas: number, roundUp: boolean): number {

@@ -66,3 +66,40 @@ describe("session-affinity up --empty, then the walkthrough's verbs", () => {
     assert.equal((await runCli(["up", "--port", "http"])).code, 2);
   });
 });
+
+describe("session-affinity up, SIGKILLed", () => {
+  it("takes its pods with it: the kernel kills them when up dies", async (t) => {
+    const up = spawn(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "up", "--replicas", "2", "--port", "0", "--admin-port", "0"],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let pids: number[] = [];
+    t.after(() => {
+      if (up.exitCode === null) up.kill("SIGKILL");
+      for (const pid of pids.filter(alive)) process.kill(pid, "SIGKILL");
+    });
+    let output = "";
+    up.stdout?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    const deadline = Date.now() + 20_000;
+    while (!/admin\s+(\S+)/.test(output)) {
+      if (Date.now() > deadline || up.exitCode !== null) throw new Error(`up did not start: ${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const admin = /admin\s+(\S+)/.exec(output)?.[1] ?? "";
+    while (pids.length < 2) {
+      assert.ok(Date.now() < deadline, `pods with a process: ${pids.length}`);
+      const state = (await (await fetch(`${admin}/api/v1/state`)).json()) as { pods: { pid?: number }[] };
+      pids = state.pods.map((p) => p.pid).filter((p): p is number => p !== undefined);
+      if (pids.length < 2) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(pids.filter(alive), pids, "the pods run while up does");
+
+    up.kill("SIGKILL");
+    await once(up, "exit");
+    for (let i = 0; i < 100 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(pids.filter(alive), [], "no pod outlives a SIGKILLed up");
+  });
+});
