@@ -65,6 +65,8 @@ export class Exchange {
   readonly #route: RouteConfig;
   readonly #cluster: Cluster;
   readonly #headers: [string, string][];
+  /** The normalized path and query: what routing matched, hashing reads and the upstream gets. */
+  readonly #path: string;
   readonly #framing: BodyFraming;
   readonly #previous = new Set<string>();
   readonly #body: Buffer[] = [];
@@ -89,16 +91,16 @@ export class Exchange {
     res: ServerResponse,
     route: RouteConfig,
     cluster: Cluster,
-    headers: [string, string][],
-    framing: BodyFraming,
+    request: { readonly path: string; readonly headers: [string, string][]; readonly framing: BodyFraming },
   ) {
     this.#host = host;
     this.#req = req;
     this.#res = res;
     this.#route = route;
     this.#cluster = cluster;
-    this.#headers = headers;
-    this.#framing = framing;
+    this.#headers = request.headers;
+    this.#path = request.path;
+    this.#framing = request.framing;
     // A request without a body (most GETs) is complete with its head and leaves in one write.
     this.#bodyEnded = this.#framing === "none";
   }
@@ -118,7 +120,7 @@ export class Exchange {
           : { ip: socket.localAddress, port: socket.localPort ?? 0 };
       const result = computeHash(this.#route.hashPolicies, {
         headers: this.#headers,
-        path: req.url ?? "/",
+        path: this.#path,
         remoteAddress: remote,
         localAddress: local,
       });
@@ -126,7 +128,7 @@ export class Exchange {
       this.#setCookie = result.setCookie ?? [];
     }
     if (cluster.config.session) {
-      const session = readSession(cluster.config.session, { headers: this.#headers, path: req.url ?? "/" });
+      const session = readSession(cluster.config.session, { headers: this.#headers, path: this.#path });
       if (session.active) this.#session = session.address === undefined ? {} : { address: session.address };
     }
     this.#upstreamHeaders = this.#requestHeaders();
@@ -238,7 +240,7 @@ export class Exchange {
       address,
       {
         method: this.#req.method ?? "GET",
-        path: this.#req.url ?? "/",
+        path: this.#path,
         headers: this.#upstreamHeaders,
         framing: this.#framing,
       },

@@ -15,6 +15,7 @@ import { type RandomSource, seededRandom } from "../lb/random-source.js";
 import type { Cluster } from "./cluster.js";
 import { Exchange, type ExchangeHost, statusClass } from "./exchange.js";
 import type { GatewayConfig } from "./gateway-config.js";
+import { normalizePath } from "./normalize-path.js";
 import { pickDestination, type RouteRequest, routeRequest } from "./routes.js";
 import { ConnectionPool } from "./upstream/connection-pool.js";
 import type { BodyFraming } from "./upstream/upstream-request.js";
@@ -184,9 +185,16 @@ export class IngressGateway implements ExchangeHost {
       this.#local(res, 400, "", "DPE");
       return;
     }
+    // Envoy's normalize_path, on by Istio's default, runs before routing; what it cannot normalize is a 400.
+    const path = normalizePath(req.url ?? "/");
+    if (path === undefined) {
+      req.resume();
+      this.#local(res, 400, "", "");
+      return;
+    }
     const routeRequestView: RouteRequest = {
       method: req.method ?? "GET",
-      path: req.url ?? "/",
+      path,
       authority,
       headers,
     };
@@ -204,7 +212,7 @@ export class IngressGateway implements ExchangeHost {
       this.#local(res, 503, "no healthy upstream", "UH");
       return;
     }
-    exchange = new Exchange(this, req, res, route, cluster, headers, framing);
+    exchange = new Exchange(this, req, res, route, cluster, { path, headers, framing });
     exchange.start();
   }
 

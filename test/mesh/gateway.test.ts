@@ -839,3 +839,26 @@ describe("ingress gateway: request lifetime", { timeout: 30_000 }, () => {
     assert.equal((await call(byGatewayError.port)).status, 200);
   });
 });
+
+describe("ingress gateway: path normalization (Istio's default)", { timeout: 30_000 }, () => {
+  it("routes and forwards the normalized path, keeping the query as sent", async (t) => {
+    const upstream = await echoUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    const reply = await rawCall(
+      gw.port,
+      "GET /a/./b/../%2E%2E/%75ser%2fx?next=/a/../b HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    );
+    assert.equal(reply.heads[0]?.status, 200);
+    assert.equal(JSON.parse(reply.body.toString()).url, "/user%2fx?next=/a/../b");
+  });
+
+  it("answers 400 without reaching the upstream when the path holds a NUL or a fragment", async (t) => {
+    const upstream = await echoUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    for (const target of ["/user%00", "/a/.%00./user", "/user#top"]) {
+      const reply = await rawCall(gw.port, `GET ${target} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
+      assert.equal(reply.heads[0]?.status, 400, target);
+    }
+    assert.equal(upstream.requests.length, 0);
+  });
+});
