@@ -5,14 +5,19 @@
  * streamed back with the headers the gateway adds. The request body is kept (up to the retry buffer
  * limit) so a retry can replay it; beyond the limit the request is no longer retried, as in Envoy.
  */
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { canonicalIp, type SocketAddress } from "../lb/address.js";
-import { computeHash } from "../lb/hash-policy.js";
-import { selectHost } from "../lb/retry.js";
-import { overrideHost, readSession, sessionResponseHeaders } from "../lb/stateful-session.js";
 import type { Cluster } from "./cluster.js";
 import type { RouteConfig } from "./gateway-config.js";
+import {
+  type Affinity,
+  affinityOf,
+  affinityResponseHeaders,
+  forwardedRequestHeaders,
+  pickHost,
+  retriesFailure,
+  retriesStatus,
+  upstreamFailureReply,
+} from "./router-policy.js";
 import type { ConnectionPool } from "./upstream/connection-pool.js";
 import type { ResponseHead } from "./upstream/response-parser.js";
 import { type BodyFraming, type UpstreamFailure, UpstreamRequest } from "./upstream/upstream-request.js";
@@ -74,9 +79,7 @@ export class Exchange {
   #bodyBytes = 0;
   #bodyEnded: boolean;
   #bodyOverflow = false;
-  #hash: bigint | undefined;
-  #setCookie: readonly string[] = [];
-  #session: { address?: string } | undefined;
+  #affinity: Affinity | undefined;
   #upstream: UpstreamRequest | undefined;
   #retries = 0;
   #done = false;
@@ -106,32 +109,16 @@ export class Exchange {
   }
 
   start(): void {
-    const req = this.#req;
-    const cluster = this.#cluster;
-    if (cluster.hashing) {
-      const socket = req.socket;
-      const remote: SocketAddress | undefined =
-        socket.remoteAddress === undefined
-          ? undefined
-          : { ip: socket.remoteAddress, port: socket.remotePort ?? 0 };
-      const local: SocketAddress | undefined =
-        socket.localAddress === undefined
-          ? undefined
-          : { ip: socket.localAddress, port: socket.localPort ?? 0 };
-      const result = computeHash(this.#route.hashPolicies, {
-        headers: this.#headers,
-        path: this.#path,
-        remoteAddress: remote,
-        localAddress: local,
-      });
-      this.#hash = result.hash;
-      this.#setCookie = result.setCookie ?? [];
-    }
-    if (cluster.config.session) {
-      const session = readSession(cluster.config.session, { headers: this.#headers, path: this.#path });
-      if (session.active) this.#session = session.address === undefined ? {} : { address: session.address };
-    }
-    this.#upstreamHeaders = this.#requestHeaders();
+    this.#affinity = affinityOf(this.#route, this.#cluster, {
+      headers: this.#headers,
+      path: this.#path,
+      connection: this.#req.socket,
+    });
+    this.#upstreamHeaders = forwardedRequestHeaders(
+      this.#headers,
+      this.#req.socket.remoteAddress,
+      DROP_REQUEST,
+    );
     if (this.#framing !== "none") this.#readBody();
     else this.#startTimeout();
     this.#attempt();
@@ -208,12 +195,7 @@ export class Exchange {
   #attempt(): void {
     const cluster = this.#cluster;
     const isRetry = this.#retries > 0;
-    const override = this.#session
-      ? overrideHost(this.#session.address, cluster.endpoints, isRetry)
-      : undefined;
-    const host =
-      override ??
-      selectHost(cluster.lb, { hash: this.#hash, previousHosts: this.#previous, policy: this.#route.retry });
+    const host = pickHost(this.#route, cluster, this.#affinity as Affinity, this.#previous, isRetry);
     if (!host) {
       cluster.stats.rqNoHealthyUpstream++;
       this.#req.resume();
@@ -246,7 +228,7 @@ export class Exchange {
       },
       {
         head: (head) => {
-          if (this.#retriableStatus(head.status) && this.#canRetry()) {
+          if (retriesStatus(this.#route, head.status) && this.#canRetry()) {
             // The rest of this response is not wanted: drop the connection rather than drain it.
             upstream.abort();
             settle();
@@ -308,60 +290,13 @@ export class Exchange {
       this.#finish();
       return;
     }
-    if (this.#retryOn(failure.kind) && this.#canRetry()) {
+    if (retriesFailure(this.#route, failure.kind) && this.#canRetry()) {
       this.#retry();
       return;
     }
-    const reason = this.#retries > 0 ? "retried and the latest reset reason" : "reset reason";
-    const detail =
-      failure.kind === "connect-failure"
-        ? `remote connection failure, transport failure reason: delayed connect error: ${failure.detail}`
-        : failure.kind === "reset"
-          ? "connection termination"
-          : "protocol error";
-    this.#host.local(
-      this.#res,
-      503,
-      `upstream connect error or disconnect/reset before headers. ${reason}: ${detail}`,
-      failure.kind === "connect-failure" ? "UF" : failure.kind === "reset" ? "UC" : "UPE",
-    );
+    const reply = upstreamFailureReply(failure.kind, failure.detail, this.#retries > 0);
+    this.#host.local(this.#res, 503, reply.body, reply.flags);
     this.#finish();
-  }
-
-  #requestHeaders(): string[] {
-    const out: string[] = [];
-    let forwardedFor: string | undefined;
-    let requestId: string | undefined;
-    for (const [name, value] of this.#headers) {
-      if (name === "x-forwarded-for")
-        forwardedFor = forwardedFor === undefined ? value : `${forwardedFor},${value}`;
-      else if (name === "x-request-id") requestId ??= value;
-      if (!DROP_REQUEST.has(name)) out.push(name, value);
-    }
-    const peer = this.#req.socket.remoteAddress;
-    const ip = peer === undefined ? undefined : (canonicalIp(peer) ?? peer);
-    if (ip !== undefined) forwardedFor = forwardedFor === undefined ? ip : `${forwardedFor},${ip}`;
-    if (forwardedFor !== undefined) out.push("x-forwarded-for", forwardedFor);
-    out.push("x-forwarded-proto", "http", "x-request-id", requestId ?? randomUUID());
-    return out;
-  }
-
-  /**
-   * Whether a failure without a response is retried, by Envoy's rules: `5xx`, `gateway-error` and
-   * `reset` retry any reset (a refused connect, a connection cut, a protocol error);
-   * `connect-failure` only a refused or timed-out connect.
-   */
-  #retryOn(kind: UpstreamFailure["kind"]): boolean {
-    const on = this.#route.retry.retryOn;
-    if (on.includes("5xx") || on.includes("gateway-error") || on.includes("reset")) return true;
-    return kind === "connect-failure" && on.includes("connect-failure");
-  }
-
-  #retriableStatus(status: number): boolean {
-    const on = this.#route.retry.retryOn;
-    if (status >= 500 && on.includes("5xx")) return true;
-    if ((status === 502 || status === 503 || status === 504) && on.includes("gateway-error")) return true;
-    return on.includes("retriable-status-codes") && this.#route.retry.retriableStatusCodes.includes(status);
   }
 
   #canRetry(): boolean {
@@ -393,12 +328,7 @@ export class Exchange {
       const name = raw[i] as string;
       if (!DROP_RESPONSE.has(name.toLowerCase())) out.push(name, raw[i + 1] as string);
     }
-    for (const cookie of this.#setCookie) out.push("set-cookie", cookie);
-    const session = this.#cluster.config.session;
-    if (this.#session && session) {
-      for (const [name, value] of sessionResponseHeaders(session, this.#session.address, address))
-        out.push(name, value);
-    }
+    affinityResponseHeaders(this.#cluster, this.#affinity as Affinity, address, out);
     out.push(
       "x-envoy-upstream-service-time",
       String(Math.round(performance.now() - started)),
