@@ -17,6 +17,7 @@ import { Exchange, type ExchangeHost, statusClass } from "./exchange.js";
 import type { GatewayConfig } from "./gateway-config.js";
 import { normalizePath } from "./normalize-path.js";
 import { pickDestination, type RouteRequest, routeRequest } from "./routes.js";
+import { UpgradeExchange, type UpgradeHost, writeRawResponse } from "./upgrade-exchange.js";
 import { ConnectionPool } from "./upstream/connection-pool.js";
 import type { BodyFraming } from "./upstream/upstream-request.js";
 
@@ -51,7 +52,60 @@ export interface DownstreamStats {
   byClass: Record<"1xx" | "2xx" | "3xx" | "4xx" | "5xx", number>;
 }
 
-export class IngressGateway implements ExchangeHost {
+/** The request head as the gateway reads it, once, from Node's raw headers. */
+interface RequestView {
+  /** Lower-cased names, in order. */
+  readonly headers: [string, string][];
+  readonly hosts: number;
+  readonly authority: string;
+  readonly framing: BodyFraming;
+}
+
+function readRequest(req: IncomingMessage): RequestView {
+  // One pass over the raw headers; `req.headers` would build a second, lazily computed copy.
+  const raw = req.rawHeaders;
+  const headers: [string, string][] = [];
+  let hosts = 0;
+  let authority = "";
+  let framing: BodyFraming = "none";
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const value = raw[i + 1] as string;
+    if (name === "host") {
+      if (hosts++ === 0) authority = value;
+    } else if (name === "transfer-encoding") framing = "chunked";
+    else if (name === "content-length" && framing === "none") framing = "content-length";
+    headers.push([name, value]);
+  }
+  return { headers, hosts, authority, framing };
+}
+
+/**
+ * An `Upgrade: h2c` request without its upgrade headers, as Envoy's HTTP/1 codec strips them to serve
+ * it as a plain request: `Upgrade`, `HTTP2-Settings`, and their tokens in `Connection`.
+ */
+function withoutH2cUpgrade(req: IncomingMessage): string {
+  let text = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    let value = raw[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (lower === "upgrade" || lower === "http2-settings") continue;
+    if (lower === "connection") {
+      value = value
+        .split(",")
+        .map((t) => t.trim())
+        .filter((t) => t !== "" && !/^(upgrade|http2-settings)$/i.test(t))
+        .join(", ");
+      if (value === "") continue;
+    }
+    text += `${name}: ${value}\r\n`;
+  }
+  return `${text}\r\n`;
+}
+
+export class IngressGateway implements ExchangeHost, UpgradeHost {
   readonly stats: DownstreamStats = {
     rqTotal: 0,
     rqActive: 0,
@@ -94,6 +148,9 @@ export class IngressGateway implements ExchangeHost {
         "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nserver: istio-envoy\r\nconnection: close\r\n\r\n",
       );
     });
+    this.#server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      this.#upgrade(req, socket, head),
+    );
     this.#server.on("connection", (socket: Socket) => {
       this.#sockets.add(socket);
       socket.once("close", () => this.#sockets.delete(socket));
@@ -161,21 +218,7 @@ export class IngressGateway implements ExchangeHost {
       exchange?.downstreamClosed();
     });
     const { config, clusters } = this.#options.snapshot();
-    // One pass over the raw headers; `req.headers` would build a second, lazily computed copy.
-    const raw = req.rawHeaders;
-    const headers: [string, string][] = [];
-    let hosts = 0;
-    let authority = "";
-    let framing: BodyFraming = "none";
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = (raw[i] as string).toLowerCase();
-      const value = raw[i + 1] as string;
-      if (name === "host") {
-        if (hosts++ === 0) authority = value;
-      } else if (name === "transfer-encoding") framing = "chunked";
-      else if (name === "content-length" && framing === "none") framing = "content-length";
-      headers.push([name, value]);
-    }
+    const { headers, hosts, authority, framing } = readRequest(req);
     // RFC 9112 §3.2: more than one Host is a 400. Node keeps the first for routing but the raw headers
     // would carry both upstream, where a server that reads the last one sees another virtual host.
     if (hosts > 1) {
@@ -218,6 +261,80 @@ export class IngressGateway implements ExchangeHost {
 
   local(res: ServerResponse, status: number, body: string, flags: string): void {
     this.#local(res, status, body, flags);
+  }
+
+  countLocal(status: number, flags: string): void {
+    if (flags) this.stats.responseFlags[flags] = (this.stats.responseFlags[flags] ?? 0) + 1;
+    this.stats.byClass[statusClass(status)]++;
+  }
+
+  /** A local reply to an upgrade request: Envoy closes the connection after it (the request never ended). */
+  #localUpgrade(socket: Socket, status: number, body: string, flags: string): void {
+    this.countLocal(status, flags);
+    writeRawResponse(
+      socket,
+      status,
+      [
+        "content-length",
+        String(Buffer.byteLength(body)),
+        ...(body ? ["content-type", "text/plain"] : []),
+        "date",
+        new Date().toUTCString(),
+        "server",
+        "istio-envoy",
+        "connection",
+        "close",
+      ],
+      body,
+    );
+  }
+
+  /**
+   * A request with `Connection: upgrade` and an `Upgrade` header. Istio configures Envoy for
+   * `websocket` only: a WebSocket is routed and tunnelled; `h2c` is served as a plain request
+   * without its upgrade headers (Envoy's HTTP/1 codec strips them); any other protocol gets 403.
+   */
+  #upgrade(req: IncomingMessage, socket: Socket, early: Buffer): void {
+    socket.on("error", () => {});
+    const protocol = (req.headers.upgrade ?? "").trim().toLowerCase();
+    if (protocol === "h2c") {
+      // Back into Node's HTTP server as the plain request Envoy would see.
+      socket.unshift(Buffer.concat([Buffer.from(withoutH2cUpgrade(req), "latin1"), early]));
+      this.#server.emit("connection", socket);
+      return;
+    }
+    this.stats.rqTotal++;
+    this.stats.rqActive++;
+    socket.once("close", () => this.stats.rqActive--);
+    const refused = this.#tunnel(req, socket, early);
+    if (refused) this.#localUpgrade(socket, refused.status, refused.body, refused.flags);
+  }
+
+  /** Starts the WebSocket exchange, or says which local reply refuses it. */
+  #tunnel(
+    req: IncomingMessage,
+    socket: Socket,
+    early: Buffer,
+  ): { status: number; body: string; flags: string } | undefined {
+    const { headers, hosts, authority } = readRequest(req);
+    if (hosts > 1) return { status: 400, body: "", flags: "DPE" };
+    const path = normalizePath(req.url ?? "/");
+    if (path === undefined) return { status: 400, body: "", flags: "" };
+    const method = req.method ?? "GET";
+    const { config, clusters } = this.#options.snapshot();
+    const route = routeRequest(config, { method, path, authority, headers });
+    if (!route) {
+      this.stats.noRoute++;
+      return { status: 404, body: "", flags: "NR" };
+    }
+    // Envoy's upgrade_failed: the route matched, but upgrades of this kind are not configured.
+    if ((req.headers.upgrade ?? "").trim().toLowerCase() !== "websocket")
+      return { status: 403, body: "", flags: "" };
+    const clusterName = pickDestination(route, (total) => this.#draw(total));
+    const cluster = clusterName === undefined ? undefined : clusters.get(clusterName);
+    if (!cluster) return { status: 503, body: "no healthy upstream", flags: "UH" };
+    new UpgradeExchange(this, socket, early, route, cluster, { method, path, headers }).start();
+    return undefined;
   }
 
   countUpstream(status: number): void {

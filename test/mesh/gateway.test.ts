@@ -17,7 +17,7 @@ import { type GatewaySnapshot, IngressGateway } from "../../src/mesh/gateway.js"
 import type { ClusterConfig } from "../../src/mesh/gateway-config.js";
 import { type ResponseHead, ResponseParser } from "../../src/mesh/upstream/response-parser.js";
 import { gatewayConfigFromYaml } from "../helpers/gateway-config.js";
-import { closedPort, tcpServer, waitFor, within } from "../helpers/loopback.js";
+import { closedPort, sleep, tcpServer, waitFor, within } from "../helpers/loopback.js";
 
 // --- configuration: what istiod would push for a one-route, one-service setup ---------------------------
 
@@ -85,7 +85,7 @@ async function startGateway(
   t: TestContext,
   addresses: readonly string[],
   route: RouteOptions = {},
-  options: { retryBufferBytes?: number } = {},
+  options: { retryBufferBytes?: number; requestTimeoutMs?: number; headersTimeoutMs?: number } = {},
 ): Promise<TestGateway> {
   const snap = snapshot(addresses, route);
   const gateway = new IngressGateway({
@@ -860,5 +860,192 @@ describe("ingress gateway: path normalization (Istio's default)", { timeout: 30_
       assert.equal(reply.heads[0]?.status, 400, target);
     }
     assert.equal(upstream.requests.length, 0);
+  });
+});
+
+// --- WebSocket and other upgrades -----------------------------------------------------------------------
+
+const HANDSHAKE =
+  "GET /chat HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket\r\n" +
+  "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\r\n";
+
+/** An upstream that answers WebSocket handshakes with 101 and then echoes every byte back. */
+async function echoTunnelUpstream(t: TestContext): Promise<Upstream & { readonly closed: () => number }> {
+  const requests: SeenRequest[] = [];
+  const sockets: Socket[] = [];
+  let closed = 0;
+  const server = createHttpServer((_req, res) => res.end("not an upgrade"));
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    requests.push({
+      method: req.method ?? "",
+      url: req.url ?? "",
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      body: Buffer.alloc(0),
+    });
+    sockets.push(socket);
+    socket.once("close", () => closed++);
+    socket.write(
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nServer: pod\r\n\r\n",
+    );
+    if (head.length > 0) socket.write(head);
+    socket.pipe(socket);
+    socket.on("error", () => {});
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    sockets,
+    closed: () => closed,
+  };
+}
+
+/** A raw client connection that collects what it receives. */
+async function rawClient(t: TestContext, port: number) {
+  const socket = connect({ host: "127.0.0.1", port });
+  await once(socket, "connect");
+  t.after(() => socket.destroy());
+  let received = "";
+  let ended = false;
+  socket.on("data", (chunk: Buffer) => {
+    received += chunk.toString("latin1");
+  });
+  socket.on("end", () => {
+    ended = true;
+  });
+  socket.on("error", () => {});
+  return {
+    socket,
+    get received() {
+      return received;
+    },
+    get ended() {
+      return ended;
+    },
+    /** Resolves once `text` has arrived (bounded). */
+    until: (text: string) => waitFor(() => received.includes(text), `"${text}" from the gateway`, 5000),
+  };
+}
+
+describe("ingress gateway: WebSocket and other upgrades", { timeout: 30_000 }, () => {
+  it("tunnels a WebSocket: handshake forwarded with its upgrade headers, 101 back, bytes both ways, early data held until 101", async (t) => {
+    const upstream = await echoTunnelUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    const client = await rawClient(t, gw.port);
+    client.socket.write(`${HANDSHAKE}early`);
+    await client.until("early");
+    const [head] = client.received.split("\r\n\r\n");
+    assert.match(head as string, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    assert.match(head as string, /\r\nUpgrade: websocket\r\n/);
+    assert.match(head as string, /\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
+    assert.match(head as string, /\r\nserver: istio-envoy(\r\n|$)/);
+    assert.doesNotMatch(head as string, /Server: pod|x-envoy-upstream-service-time/);
+    const seen = upstream.requests[0];
+    assert.equal(seen?.url, "/chat");
+    assert.equal(seen?.headers.connection, "Upgrade");
+    assert.equal(seen?.headers.upgrade, "websocket");
+    assert.equal(seen?.headers["sec-websocket-key"], "dGhlIHNhbXBsZSBub25jZQ==");
+    assert.equal(seen?.headers["x-forwarded-for"], "127.0.0.1");
+    assert.match(String(seen?.headers["x-request-id"]), UUID);
+    client.socket.write("ping");
+    await client.until("earlyping");
+    assert.equal(gw.cluster.stats.byClass["1xx"], 1);
+  });
+
+  it("closes the upstream when the client closes, and the client when the upstream closes", async (t) => {
+    const upstream = await echoTunnelUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    const first = await rawClient(t, gw.port);
+    first.socket.write(HANDSHAKE);
+    await first.until("101");
+    first.socket.end();
+    await waitFor(() => upstream.closed() === 1, "the upstream side to close", 5000);
+    const second = await rawClient(t, gw.port);
+    second.socket.write(HANDSHAKE);
+    await second.until("101");
+    upstream.sockets[1]?.end("bye");
+    await second.until("bye");
+    await waitFor(() => second.ended, "the client side to close", 5000);
+  });
+
+  it("keeps a tunnel open past the gateway's request timeout", async (t) => {
+    const upstream = await echoTunnelUpstream(t);
+    const gw = await startGateway(
+      t,
+      [upstream.address],
+      {},
+      { requestTimeoutMs: 1000, headersTimeoutMs: 1000 },
+    );
+    const client = await rawClient(t, gw.port);
+    client.socket.write(HANDSHAKE);
+    await client.until("101");
+    await sleep(2200);
+    client.socket.write("still here");
+    await client.until("still here");
+    assert.equal(client.ended, false);
+  });
+
+  it("retries a refused connect on the other host before the handshake, as for any request", async (t) => {
+    const upstream = await echoTunnelUpstream(t);
+    const dead = await closedPort();
+    const gw = await startGateway(t, [dead, upstream.address]);
+    nextPickIs(gw.cluster, dead);
+    const client = await rawClient(t, gw.port);
+    client.socket.write(HANDSHAKE);
+    await client.until("101");
+    assert.equal(gw.cluster.stats.rqRetry, 1);
+  });
+
+  it("passes a refused handshake down and closes: a 4xx with its body, a 2xx with headers only", async (t) => {
+    const refusing = await httpUpstream(t, (_req, res) => {
+      res.writeHead(426, { "content-type": "text/plain" });
+      res.end("upgrade required");
+    });
+    const gw = await startGateway(t, [refusing.address]);
+    const refused = await rawCall(gw.port, HANDSHAKE);
+    assert.equal(refused.heads[0]?.status, 426);
+    assert.equal(refused.body.toString(), "upgrade required");
+    assert.match(refused.raw, /\r\nconnection: close\r\n/);
+    const plain = await fixedUpstream(t, 200, "hello");
+    const gw2 = await startGateway(t, [plain.address]);
+    const ok = await rawCall(gw2.port, HANDSHAKE);
+    assert.equal(ok.heads[0]?.status, 200);
+    assert.equal(ok.body.length, 0);
+  });
+
+  it("refuses an upgrade to a protocol other than websocket with 403 and never calls the upstream", async (t) => {
+    const upstream = await echoTunnelUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    const reply = await rawCall(
+      gw.port,
+      "GET /chat HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: foo/2\r\n\r\n",
+    );
+    assert.equal(reply.heads[0]?.status, 403);
+    assert.equal(upstream.requests.length, 0);
+  });
+
+  it("serves an h2c upgrade request as a plain request without its upgrade headers, keeping the connection", async (t) => {
+    const upstream = await echoUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    const client = await rawClient(t, gw.port);
+    client.socket.write(
+      "GET /a HTTP/1.1\r\nhost: x\r\nconnection: Upgrade, HTTP2-Settings\r\nupgrade: h2c\r\nhttp2-settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n",
+    );
+    await client.until("}");
+    const body = client.received.slice(client.received.indexOf("\r\n\r\n") + 4);
+    const echo = JSON.parse(body);
+    assert.equal(echo.url, "/a");
+    assert.deepEqual(values(echo.rawHeaders, "upgrade"), []);
+    assert.deepEqual(values(echo.rawHeaders, "http2-settings"), []);
+    assert.match(client.received, /^HTTP\/1\.1 200 /);
+    client.socket.write("GET /b HTTP/1.1\r\nhost: x\r\n\r\n");
+    await client.until('"url":"/b"');
   });
 });

@@ -27,6 +27,11 @@ export interface ResponseEvents {
   head(head: ResponseHead): void;
   body(chunk: Buffer): void;
   end(): void;
+  /**
+   * A `101 Switching Protocols` answered an upgrade request (see `reset`), after its `head`: the
+   * connection now carries another protocol, starting with `rest`. Nothing is parsed after it.
+   */
+  upgraded?(rest: Buffer): void;
 }
 
 const LF = 0x0a;
@@ -42,12 +47,14 @@ type State =
   | "chunk-data-end"
   | "trailers"
   | "until-close"
+  | "upgraded"
   | "done";
 
 export class ResponseParser {
   readonly #events: ResponseEvents;
   readonly #maxHeadBytes: number;
   #headRequest = false;
+  #upgradeRequest = false;
   #state: State = "head";
   #pending: Buffer | undefined;
   #remaining = 0;
@@ -58,9 +65,13 @@ export class ResponseParser {
     this.#maxHeadBytes = maxHeadBytes;
   }
 
-  /** Starts a new response; `headRequest` when it answers HEAD (no body whatever the headers say). */
-  reset(headRequest: boolean): void {
+  /**
+   * Starts a new response; `headRequest` when it answers HEAD (no body whatever the headers say),
+   * `upgradeRequest` when it answers an upgrade (WebSocket) request, the only case a 101 is accepted.
+   */
+  reset(headRequest: boolean, upgradeRequest = false): void {
     this.#headRequest = headRequest;
+    this.#upgradeRequest = upgradeRequest;
     this.#state = "head";
     this.#pending = undefined;
     this.#remaining = 0;
@@ -69,6 +80,11 @@ export class ResponseParser {
 
   get done(): boolean {
     return this.#state === "done";
+  }
+
+  /** Whether a 101 ended HTTP on this connection. */
+  get upgraded(): boolean {
+    return this.#state === "upgraded";
   }
 
   /** Whether the connection may be reused after this (complete) response. */
@@ -81,10 +97,11 @@ export class ResponseParser {
     if (chunk.length === 0) return;
     // Narrowing on #state here would wrongly survive into the loop, which moves it on: ask the getter.
     if (this.done) throw new ResponseParseError("data after the end of the response");
+    if (this.upgraded) throw new ResponseParseError("data after an upgrade");
     const data = this.#pending === undefined ? chunk : Buffer.concat([this.#pending, chunk]);
     this.#pending = undefined;
     let at = 0;
-    while (at < data.length && !this.done) {
+    while (at < data.length && !this.done && !this.upgraded) {
       switch (this.#state) {
         case "head": {
           const end = data.indexOf("\r\n\r\n", at, "latin1");
@@ -161,6 +178,10 @@ export class ResponseParser {
           return;
       }
     }
+    if (this.upgraded) {
+      this.#events.upgraded?.(data.subarray(at));
+      return;
+    }
     if (!this.done) return;
     // Bytes after a complete response: the response stands (Envoy delivers it too), but the connection
     // is out of step and is not reused; decided before the end is announced.
@@ -229,10 +250,15 @@ export class ResponseParser {
         }
       }
     }
-    if (status < 200) {
-      if (status === 101) throw new ResponseParseError("upgrade responses are not supported");
-      return; // an interim response: the real one follows on the same connection
+    if (status === 101) {
+      if (!this.#upgradeRequest)
+        throw new ResponseParseError("101 Switching Protocols without an upgrade request");
+      this.#keepAlive = false;
+      this.#events.head({ status, headers, keepAlive: false });
+      this.#state = "upgraded";
+      return;
     }
+    if (status < 200) return; // an interim response: the real one follows on the same connection
     if (chunked && contentLength !== undefined)
       throw new ResponseParseError("both transfer-encoding and content-length");
     const bodyless = this.#headRequest || status === 204 || status === 304;

@@ -269,11 +269,57 @@ describe("response parser: interim responses", () => {
     assert.deepEqual(r.order, ["head", "end"]);
   });
 
-  it("refuses 101 Switching Protocols", () => {
+  it("refuses 101 Switching Protocols to a request that asked for no upgrade", () => {
     refuses(
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
       /upgrade/,
     );
+  });
+});
+
+describe("response parser: upgrade requests", () => {
+  function upgrade(parts: readonly string[]) {
+    const heads: ResponseHead[] = [];
+    const rest: string[] = [];
+    const body: string[] = [];
+    let ends = 0;
+    const parser = new ResponseParser({
+      head: (h) => heads.push(h),
+      body: (chunk) => body.push(chunk.toString("latin1")),
+      end: () => ends++,
+      upgraded: (bytes) => rest.push(bytes.toString("latin1")),
+    });
+    parser.reset(false, true);
+    for (const part of parts) parser.feed(Buffer.from(part, "latin1"));
+    return { heads, rest, body, ends, parser };
+  }
+
+  it("accepts a 101 and hands over the bytes after its head, once, as the new protocol's", () => {
+    const r = upgrade([
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x02hi",
+    ]);
+    assert.equal(r.heads[0]?.status, 101);
+    assert.equal(r.heads[0]?.keepAlive, false);
+    assert.deepEqual(r.rest, ["\x81\x02hi"]);
+    assert.equal(r.ends, 0);
+    assert.deepEqual(r.body, []);
+    assert.equal(r.parser.upgraded, true);
+    assert.throws(() => r.parser.feed(Buffer.from("more")), ResponseParseError);
+  });
+
+  it("hands over an empty rest when the head arrives alone, split anywhere", () => {
+    const r = upgrade(["HTTP/1.1 101 Switch", "ing Protocols\r\nUpgrade: websocket\r\n\r", "\n"]);
+    assert.equal(r.heads.length, 1);
+    assert.deepEqual(r.rest, [""]);
+  });
+
+  it("parses any other answer to an upgrade request as an ordinary response", () => {
+    const r = upgrade(["HTTP/1.1 403 Forbidden\r\ncontent-length: 2\r\n\r\nno"]);
+    assert.equal(r.heads[0]?.status, 403);
+    assert.deepEqual(r.rest, []);
+    assert.deepEqual(r.body, ["no"]);
+    assert.equal(r.ends, 1);
+    assert.equal(r.parser.upgraded, false);
   });
 });
 
