@@ -39,7 +39,11 @@ export interface GatewayOptions {
    * `request_headers_timeout`, which Envoy's edge guidance sets to 10 s). Default 10 s.
    */
   readonly headersTimeoutMs?: number;
-  /** A client that has not sent its whole request (head and body) by then gets 408. Default 15 s. */
+  /**
+   * A client that has not sent its whole request (head and body) by then gets 408. Default none, as
+   * Istio sets no `request_timeout` (nor a stream idle timeout): a stalled upload is ended by the
+   * pod's own request timeout, whose answer the gateway passes on.
+   */
   readonly requestTimeoutMs?: number;
 }
 
@@ -127,13 +131,13 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     this.#options = options;
     this.retryBufferBytes = options.retryBufferBytes ?? 1024 * 1024;
     this.#random = options.random ?? seededRandom(Date.now());
-    // Node derives the headers timeout from requestTimeout, so a requestTimeout of 0 switched both off
-    // and a slowloris client could hold a connection forever; the check runs every second, not every 30.
+    // The headers timeout is set on its own: Node would otherwise derive it from requestTimeout, and a
+    // slowloris client could hold a connection forever. The check runs every second, not every 30.
     this.#server = createServer(
       {
         keepAliveTimeout: 60_000,
         headersTimeout: options.headersTimeoutMs ?? 10_000,
-        requestTimeout: options.requestTimeoutMs ?? 15_000,
+        requestTimeout: options.requestTimeoutMs ?? 0,
         connectionsCheckingInterval: 1000,
       },
       (req, res) => this.#handle(req, res),

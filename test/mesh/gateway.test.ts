@@ -1049,3 +1049,23 @@ describe("ingress gateway: WebSocket and other upgrades", { timeout: 30_000 }, (
     await client.until('"url":"/b"');
   });
 });
+
+describe("ingress gateway: client timeouts", { timeout: 30_000 }, () => {
+  it("cuts a client that never finishes its head, but not an upload slower than that (Istio sets no request timeout)", async (t) => {
+    const upstream = await echoUpstream(t);
+    const gw = await startGateway(t, [upstream.address], {}, { headersTimeoutMs: 600 });
+    const stalled = await rawClient(t, gw.port);
+    stalled.socket.write("GET /user HTTP/1.1\r\nhost: x\r\n");
+    const slow = await rawClient(t, gw.port);
+    slow.socket.write("POST /user HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\n\r\na");
+    await sleep(900);
+    slow.socket.write("b");
+    await sleep(900);
+    slow.socket.write("c");
+    await slow.until("}");
+    assert.match(slow.received, /^HTTP\/1\.1 200 /);
+    assert.equal(JSON.parse(slow.received.slice(slow.received.indexOf("\r\n\r\n") + 4)).bytes, 3);
+    await waitFor(() => stalled.ended, "the stalled client to be cut off", 5000);
+    assert.match(stalled.received, /^HTTP\/1\.1 408 /);
+  });
+});
