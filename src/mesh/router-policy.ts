@@ -155,12 +155,15 @@ export function upstreamFailureReply(
   retried: boolean,
 ): { body: string; flags: string } {
   const reason = retried ? "retried and the latest reset reason" : "reset reason";
+  // The pool gives up on a connect after the cluster's connect timeout with ETIMEDOUT.
   const text =
-    kind === "connect-failure"
-      ? `remote connection failure, transport failure reason: delayed connect error: ${detail}`
-      : kind === "reset"
-        ? "connection termination"
-        : "protocol error";
+    kind === "connect-failure" && detail === "ETIMEDOUT"
+      ? "connection timeout"
+      : kind === "connect-failure"
+        ? `remote connection failure, transport failure reason: delayed connect error: ${detail}`
+        : kind === "reset"
+          ? "connection termination"
+          : "protocol error";
   return {
     body: `upstream connect error or disconnect/reset before headers. ${reason}: ${text}`,
     flags: kind === "connect-failure" ? "UF" : kind === "reset" ? "UC" : "UPE",

@@ -4,8 +4,9 @@
  * instead of hanging the suite.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { type AddressInfo, createServer, type Socket } from "node:net";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import type { TestContext } from "node:test";
 
 export interface TcpServer {
@@ -50,6 +51,43 @@ export async function closedPort(): Promise<string> {
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `127.0.0.1:${port}`;
+}
+
+/**
+ * A loopback address whose connects get no answer, for connect timeouts: a child process listens
+ * with a backlog of 1 and is stopped (SIGSTOP) so it never accepts; once its accept queue is full the
+ * kernel drops further SYNs, and a new connect hangs. Everything is killed in `t.after`.
+ */
+export async function unansweredAddress(t: TestContext): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    [
+      "-e",
+      `const s = require("node:net").createServer();
+       s.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () => console.log(s.address().port));`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const fillers: Socket[] = [];
+  t.after(() => {
+    for (const socket of fillers) socket.destroy();
+    child.kill("SIGKILL");
+  });
+  const [line] = (await within(
+    once(child.stdout as NodeJS.ReadableStream, "data"),
+    10_000,
+    "the listener's port",
+  )) as [Buffer];
+  const port = Number(line.toString().trim());
+  child.kill("SIGSTOP");
+  // Fill the accept queue: these handshakes complete in the kernel; the next ones are dropped.
+  for (let i = 0; i < 3; i++) {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.on("error", () => {});
+    fillers.push(socket);
+  }
+  await sleep(200);
   return `127.0.0.1:${port}`;
 }
 

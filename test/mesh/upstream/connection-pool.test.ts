@@ -7,7 +7,15 @@ import {
   type ConnectionUser,
   type UpstreamConnection,
 } from "../../../src/mesh/upstream/connection-pool.js";
-import { closedPort, sleep, type TcpServer, tcpServer, waitFor, within } from "../../helpers/loopback.js";
+import {
+  closedPort,
+  sleep,
+  type TcpServer,
+  tcpServer,
+  unansweredAddress,
+  waitFor,
+  within,
+} from "../../helpers/loopback.js";
 
 function newPool(t: TestContext, options?: ConstructorParameters<typeof ConnectionPool>[0]): ConnectionPool {
   const pool = new ConnectionPool(options);
@@ -181,6 +189,22 @@ describe("connection pool", { timeout: 20_000 }, () => {
     assert.equal(connection.connected, false);
     assert.equal(u.closes.length, 1);
     assert.equal(u.closes[0]?.code, "ECONNREFUSED");
+  });
+
+  it("gives up on a connect that gets no answer after connectTimeoutMs, as a connect failure (ETIMEDOUT)", async (t) => {
+    const address = await unansweredAddress(t);
+    const pool = newPool(t, { connectTimeoutMs: 300 });
+    const u = user();
+    const started = performance.now();
+    const connection = pool.acquire(address, u);
+    await closedSocket(connection.socket, "the connect timeout");
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed >= 280, `gave up after ${elapsed.toFixed(0)} ms`);
+    assert.equal(connection.connected, false);
+    assert.deepEqual(
+      u.closes.map((e) => e?.code),
+      ["ETIMEDOUT"],
+    );
   });
 
   it("queues writes made before the handshake completes", async (t) => {

@@ -1,0 +1,25 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { upstreamFailureReply } from "../../src/mesh/router-policy.js";
+
+describe("router policy: the local reply for a failed attempt", () => {
+  it("words each failure as Envoy's reset reasons and flags it UF, UC or UPE", () => {
+    const prefix = "upstream connect error or disconnect/reset before headers.";
+    assert.deepEqual(upstreamFailureReply("connect-failure", "ECONNREFUSED", false), {
+      body: `${prefix} reset reason: remote connection failure, transport failure reason: delayed connect error: ECONNREFUSED`,
+      flags: "UF",
+    });
+    assert.deepEqual(upstreamFailureReply("connect-failure", "ETIMEDOUT", true), {
+      body: `${prefix} retried and the latest reset reason: connection timeout`,
+      flags: "UF",
+    });
+    assert.deepEqual(upstreamFailureReply("reset", "ECONNRESET", false), {
+      body: `${prefix} reset reason: connection termination`,
+      flags: "UC",
+    });
+    assert.deepEqual(upstreamFailureReply("protocol-error", "bad", true), {
+      body: `${prefix} retried and the latest reset reason: protocol error`,
+      flags: "UPE",
+    });
+  });
+});
