@@ -7,7 +7,8 @@
  * - A literal `\` is a `/`.
  * - An escape of an unreserved character (letters, digits, `-`, `_`, `~`) is decoded, as is `%2E`;
  *   every other valid escape is kept exactly, hex case included (`%2f` stays `%2f`); an invalid one
- *   (`%zz`) passes through.
+ *   (`%zz`) passes through. Decoding never makes a new escape out of an invalid one: in `%%32%65`
+ *   the first `%` becomes `%25`, so the result is `%252e`, not `%2e`.
  * - Characters a URL path cannot hold literally (space, `"`, `<`, `>`, `` ` ``, `{`, `|`, `}`, `^`,
  *   controls, bytes ≥ 0x80) are escaped with uppercase hex.
  * - A NUL, literal or escaped, makes the path invalid, as does a `#` (Envoy rejects fragments): both
@@ -71,6 +72,23 @@ function dotSegment(path: string, i: number): { kind: "current" | "up" | "name";
   return { kind: "name", length: 0 };
 }
 
+const ESCAPE = /^%[0-9A-Fa-f]{2}$/;
+
+/**
+ * After an unescaped character landed within two characters of a `%` that began no valid escape:
+ * if that `%` now begins one (with the next input character when only one follows it), it is
+ * rewritten to `%25`, as the URL canonicalizer's nested-escape check does.
+ */
+function unnest(out: string, invalidAt: number, path: string, next: number): string {
+  const appendNext = invalidAt === out.length - 2;
+  let candidate = out.slice(invalidAt);
+  if (appendNext) {
+    if (next >= path.length || path.charCodeAt(next) >= 0x80) return out;
+    candidate += path[next];
+  }
+  return ESCAPE.test(candidate) ? `${out.slice(0, invalidAt)}%25${out.slice(invalidAt + 1)}` : out;
+}
+
 /** The canonical path; undefined when Envoy would answer 400. Only origin-form targets (`/…`) change. */
 export function normalizePath(target: string): string | undefined {
   if (target.includes("#")) return undefined;
@@ -82,6 +100,8 @@ export function normalizePath(target: string): string | undefined {
   if (!/[%\\.]|[^\x21-\x7e]|["<>`{|}^]/.test(path)) return target;
 
   let out = "";
+  /** Where in `out` the last `%` that began no valid escape is. */
+  let invalidAt = Number.NEGATIVE_INFINITY;
   let i = 0;
   while (i < path.length) {
     const ch = path[i] as string;
@@ -113,6 +133,7 @@ export function normalizePath(target: string): string | undefined {
       const high = hexValue(path.charCodeAt(i + 1));
       const low = high < 0 ? -1 : hexValue(path.charCodeAt(i + 2));
       if (low < 0) {
+        invalidAt = out.length;
         out += "%";
         i++;
         continue;
@@ -120,8 +141,11 @@ export function normalizePath(target: string): string | undefined {
       const value = high * 16 + low;
       if (value === 0) return undefined;
       const decoded = String.fromCharCode(value);
-      out += UNRESERVED.test(decoded) ? decoded : path.slice(i, i + 3);
       i += 3;
+      if (UNRESERVED.test(decoded)) {
+        out += decoded;
+        if (invalidAt >= out.length - 3) out = unnest(out, invalidAt, path, i);
+      } else out += path.slice(i - 3, i);
       continue;
     }
     const code = path.charCodeAt(i);

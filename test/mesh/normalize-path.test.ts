@@ -53,6 +53,17 @@ describe("normalizePath (Envoy's normalize_path, Istio's default BASE)", () => {
     for (const [given, expected] of cases) assert.equal(normalizePath(given), expected, given);
   });
 
+  it("never turns an invalid escape into a valid one by decoding what follows it: its % becomes %25", () => {
+    const cases: [string, string][] = [
+      ["/public/%%32%65%%32%65/admin", "/public/%252e%252e/admin"],
+      ["/x/%%30%30", "/x/%2500"],
+      ["/%%41B", "/%25AB"],
+      ["/%%4G", "/%%4G"],
+      ["/%%41", "/%A"],
+    ];
+    for (const [given, expected] of cases) assert.equal(normalizePath(given), expected, given);
+  });
+
   it("turns a literal backslash into a slash and escapes characters a path cannot hold, with uppercase hex", () => {
     assert.equal(normalizePath("/a\\b"), "/a/b");
     assert.equal(normalizePath('/a b"<>`{|}^'), "/a%20b%22%3C%3E%60%7B%7C%7D%5E");
