@@ -46,6 +46,7 @@ const DROP_REQUEST = new Set([
   "x-forwarded-for",
   "x-forwarded-proto",
   "x-request-id",
+  "x-envoy-attempt-count",
 ]);
 const DROP_RESPONSE = new Set([
   "connection",
@@ -224,6 +225,7 @@ export class Exchange {
         method: this.#req.method ?? "GET",
         path: this.#path,
         headers: this.#upstreamHeaders,
+        attempt: this.#retries + 1,
         framing: this.#framing,
       },
       {

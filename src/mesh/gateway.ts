@@ -125,6 +125,10 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
   readonly #sockets = new Set<Socket>();
   // Connections answered with `connection: close`: requests already pipelined behind are not served.
   readonly #closing = new WeakSet<Socket>();
+  /** Responses under way per connection, and an upgrade waiting for them (Node hands it over early). */
+  readonly #inFlight = new WeakMap<Socket, number>();
+  readonly #waitingUpgrade = new WeakMap<Socket, () => void>();
+  readonly #guarded = new WeakSet<Socket>();
   #port = 0;
 
   constructor(options: GatewayOptions) {
@@ -156,6 +160,7 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
       this.#upgrade(req, socket, head),
     );
     this.#server.on("connection", (socket: Socket) => {
+      if (this.#sockets.has(socket)) return; // an h2c request handed back (see #upgrade)
       this.#sockets.add(socket);
       socket.once("close", () => this.#sockets.delete(socket));
     });
@@ -216,10 +221,15 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     }
     this.stats.rqTotal++;
     this.stats.rqActive++;
+    const socket = req.socket;
+    this.#inFlight.set(socket, (this.#inFlight.get(socket) ?? 0) + 1);
     let exchange: Exchange | undefined;
     res.once("close", () => {
       this.stats.rqActive--;
       exchange?.downstreamClosed();
+      const left = (this.#inFlight.get(socket) ?? 1) - 1;
+      this.#inFlight.set(socket, left);
+      if (left === 0) this.#waitingUpgrade.get(socket)?.();
     });
     const { config, clusters } = this.#options.snapshot();
     const { headers, hosts, authority, framing } = readRequest(req);
@@ -299,7 +309,20 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
    * without its upgrade headers (Envoy's HTTP/1 codec strips them); any other protocol gets 403.
    */
   #upgrade(req: IncomingMessage, socket: Socket, early: Buffer): void {
-    socket.on("error", () => {});
+    if (!this.#guarded.has(socket)) {
+      this.#guarded.add(socket);
+      socket.on("error", () => {});
+    }
+    // RFC 9112 §9.6: after a response that said close, nothing more on the connection is served.
+    if (this.#closing.has(socket)) return;
+    // Pipelined behind a request still being answered: Envoy reads it only once that answer is out.
+    if ((this.#inFlight.get(socket) ?? 0) > 0) {
+      this.#waitingUpgrade.set(socket, () => {
+        this.#waitingUpgrade.delete(socket);
+        this.#upgrade(req, socket, early);
+      });
+      return;
+    }
     const protocol = (req.headers.upgrade ?? "").trim().toLowerCase();
     if (protocol === "h2c") {
       // Back into Node's HTTP server as the plain request Envoy would see.

@@ -4,13 +4,15 @@
  * `Connection`/`Upgrade` kept; retried by the route's policy until a response arrives. Bytes the
  * client sends before the upstream's `101` are held back (Envoy 1.31+). On `101` the head goes down
  * with `server: istio-envoy` and any generated cookie, then bytes flow both ways untouched, with
- * backpressure, until either side closes, which closes the other (Envoy does not pass half-closes
- * on). Any other answer ends the exchange and both connections: a 4xx/5xx with its body, anything
- * else with its headers and an empty body. The upstream connection never goes back to the pool.
+ * backpressure, until either side closes, which closes the other once its last bytes are out (Envoy
+ * does not pass half-closes on). Any other answer ends the exchange and both connections: a 4xx/5xx
+ * with its body, streamed, anything else at once with its headers and an empty body. The upstream
+ * connection never goes back to the pool.
  */
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { Cluster } from "./cluster.js";
+import { statusClass } from "./exchange.js";
 import type { RouteConfig } from "./gateway-config.js";
 import {
   type Affinity,
@@ -43,31 +45,53 @@ const DROP_REQUEST = new Set([
   "x-forwarded-for",
   "x-forwarded-proto",
   "x-request-id",
+  "x-envoy-attempt-count",
 ]);
-const DROP_RESPONSE = new Set([
+/** Left out of a 101 going down: the gateway's own server name, and framing that means nothing there. */
+const DROP_101 = new Set(["server", "keep-alive", "proxy-connection", "content-length", "transfer-encoding"]);
+/** Left out of a refused handshake's answer: hop-by-hop headers and the framing the gateway redoes. */
+const DROP_REFUSAL = new Set([
   "connection",
   "keep-alive",
   "proxy-connection",
   "transfer-encoding",
   "upgrade",
   "server",
+  "content-length",
 ]);
-/** A refused handshake's body is forwarded up to this size (Envoy's per-request buffer limit). */
-const MAX_REFUSAL_BODY = 1024 * 1024;
+/** Bytes the client may send before the 101 that are held; past this, its connection is not read. */
+const MAX_EARLY_BYTES = 1024 * 1024;
 
-/** An HTTP/1.1 response written straight to a socket, ending it: the connection cannot go on. */
+/**
+ * An HTTP/1.1 response head (and body) written straight to a socket, which then closes once written,
+ * whatever the peer does with its own side: the connection cannot carry another request.
+ */
 export function writeRawResponse(
   socket: Socket,
   status: number,
   headers: readonly string[],
-  body: Buffer | string,
+  body?: Buffer | string,
 ): void {
+  if (socket.destroyed) return;
   let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n`;
   for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  text += "\r\n";
-  if (socket.destroyed) return;
-  socket.write(text, "latin1");
-  socket.end(body);
+  socket.write(`${text}\r\n`, "latin1");
+  if (body !== undefined) {
+    if (body.length > 0) socket.write(body);
+    socket.destroySoon();
+  }
+}
+
+function filtered(headers: readonly string[], drop: ReadonlySet<string>, out: string[]): boolean {
+  let date = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    const lower = name.toLowerCase();
+    if (drop.has(lower)) continue;
+    if (lower === "date") date = true;
+    out.push(name, headers[i + 1] as string);
+  }
+  return date;
 }
 
 export class UpgradeExchange implements ConnectionUser {
@@ -76,7 +100,9 @@ export class UpgradeExchange implements ConnectionUser {
   readonly #route: RouteConfig;
   readonly #cluster: Cluster;
   readonly #request: { readonly method: string; readonly path: string; readonly headers: [string, string][] };
-  readonly #early: Buffer;
+  /** Client bytes after the handshake, held until the 101. */
+  readonly #early: Buffer[];
+  #earlyBytes: number;
   readonly #previous = new Set<string>();
   #affinity: Affinity | undefined;
   #upstreamHead = "";
@@ -84,12 +110,14 @@ export class UpgradeExchange implements ConnectionUser {
   #address = "";
   #parser: ResponseParser | undefined;
   #retries = 0;
+  /** The 101 went down: bytes now flow both ways untouched. */
   #tunnel = false;
+  /** A refused handshake's 4xx/5xx head went down; its body follows. */
+  #refusing = false;
+  #pending101: ResponseHead | undefined;
   #done = false;
   #timer: NodeJS.Timeout | undefined;
   #endActive: (() => void) | undefined;
-  #refusal: { head: ResponseHead; body: Buffer[]; bytes: number } | undefined;
-  #pending101: ResponseHead | undefined;
 
   constructor(
     host: UpgradeHost,
@@ -101,7 +129,8 @@ export class UpgradeExchange implements ConnectionUser {
   ) {
     this.#host = host;
     this.#downstream = downstream;
-    this.#early = early;
+    this.#early = early.length > 0 ? [early] : [];
+    this.#earlyBytes = early.length;
     this.#route = route;
     this.#cluster = cluster;
     this.#request = request;
@@ -117,9 +146,12 @@ export class UpgradeExchange implements ConnectionUser {
     const headers = forwardedRequestHeaders(this.#request.headers, downstream.remoteAddress, DROP_REQUEST);
     let text = `${this.#request.method} ${this.#request.path} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
-    this.#upstreamHead = `${text}\r\n`;
-    downstream.once("close", () => this.#close());
-    // The route timeout covers the wait for the upstream's answer; a 101 disarms it (Envoy 1.36+).
+    this.#upstreamHead = text;
+    // Read the client from the start, so a close before the 101 is seen and ends the attempt.
+    downstream.on("data", (chunk: Buffer) => this.#fromClient(chunk));
+    downstream.once("end", () => this.#clientEnded());
+    downstream.once("close", () => this.#clientClosed());
+    // The route timeout covers the wait for the upstream's answer; a response disarms it (Envoy 1.36+).
     if (this.#route.timeoutMs !== undefined)
       this.#timer = setTimeout(() => this.#timeout(), this.#route.timeoutMs);
     this.#attempt();
@@ -159,16 +191,53 @@ export class UpgradeExchange implements ConnectionUser {
     });
     this.#parser.reset(false, true);
     this.#connection = this.#host.pool.acquire(address, this);
-    this.#connection.socket.write(this.#upstreamHead, "latin1");
+    this.#connection.socket.write(
+      `${this.#upstreamHead}x-envoy-attempt-count: ${this.#retries + 1}\r\n\r\n`,
+      "latin1",
+    );
+  }
+
+  // --- the client's side ------------------------------------------------------------------------------
+
+  #fromClient(chunk: Buffer): void {
+    if (this.#done) return;
+    if (this.#tunnel) {
+      const upstream = this.#connection?.socket;
+      if (upstream && !upstream.write(chunk)) this.#downstream.pause(); // resumed by drain()
+      return;
+    }
+    // Before the 101 the bytes are held (Envoy 1.31+); past the limit the client is not read.
+    this.#early.push(chunk);
+    this.#earlyBytes += chunk.length;
+    if (this.#earlyBytes > MAX_EARLY_BYTES) this.#downstream.pause();
+  }
+
+  /** The client sent FIN. Envoy does not pass half-closes on: both connections close once flushed. */
+  #clientEnded(): void {
+    const upstream = this.#connection?.socket;
+    this.#finish();
+    if (this.#tunnel && upstream) upstream.destroySoon();
+    else this.#dropConnection();
+    this.#downstream.destroySoon();
+  }
+
+  /** The client's connection is gone: whatever is under way upstream goes too. */
+  #clientClosed(): void {
+    this.#finish();
+    // After the client's FIN the upstream was ended gracefully; its last bytes still go out.
+    if (this.#tunnel && this.#connection?.socket.writableEnded) return;
+    this.#dropConnection();
   }
 
   // --- ConnectionUser: the upstream connection ------------------------------------------------------
 
   data(chunk: Buffer): void {
     if (this.#tunnel) {
+      if (this.#done) return;
       if (!this.#downstream.write(chunk)) {
-        this.#connection?.socket.pause();
-        this.#downstream.once("drain", () => this.#connection?.socket.resume());
+        const upstream = this.#connection?.socket;
+        upstream?.pause();
+        this.#downstream.once("drain", () => upstream?.resume());
       }
       return;
     }
@@ -181,23 +250,24 @@ export class UpgradeExchange implements ConnectionUser {
   }
 
   drain(): void {
-    if (this.#tunnel) this.#downstream.resume();
+    if (this.#tunnel && !this.#done) this.#downstream.resume();
   }
 
   closed(error: NodeJS.ErrnoException | undefined): void {
     if (this.#done) return;
     if (this.#tunnel) {
-      // Data already written downstream is delivered, then the client's connection closes too.
+      // Data already written goes out, then the client's connection closes too.
       this.#finish();
-      this.#downstream.end();
+      this.#connection = undefined;
+      this.#downstream.destroySoon();
       return;
     }
-    if (this.#refusal && error === undefined) {
+    if (this.#refusing && error === undefined) {
       try {
-        this.#parser?.finish();
+        this.#parser?.finish(); // a close-delimited body ended
         return;
       } catch {
-        // cut short: reset below
+        // cut short: below
       }
     }
     const connected = this.#connection?.connected ?? false;
@@ -210,6 +280,7 @@ export class UpgradeExchange implements ConnectionUser {
   // --- the upstream's answer -------------------------------------------------------------------------
 
   #onHead(head: ResponseHead): void {
+    if (this.#done) return;
     if (head.status === 101) {
       this.#pending101 = head; // #onUpgraded follows at once with the bytes after the head
       return;
@@ -220,86 +291,64 @@ export class UpgradeExchange implements ConnectionUser {
       this.#retry();
       return;
     }
-    this.#refusal = { head, body: [], bytes: 0 };
+    this.#answered(head.status);
+    const out: string[] = [];
+    const date = filtered(head.headers, DROP_REFUSAL, out);
+    affinityResponseHeaders(this.#cluster, this.#affinity as Affinity, this.#address, out);
+    if (!date) out.push("date", new Date().toUTCString());
+    out.push("server", "istio-envoy", "connection", "close");
+    if (head.status < 400) {
+      // Envoy answers with the headers and an empty body, and does not wait for the upstream's.
+      out.push("content-length", "0");
+      this.#finish();
+      this.#dropConnection();
+      writeRawResponse(this.#downstream, head.status, out, "");
+      return;
+    }
+    // A 4xx/5xx goes down with its body, streamed; without a length, the close ends it.
+    const length = head.headers.findIndex((h, i) => i % 2 === 0 && h.toLowerCase() === "content-length");
+    if (length >= 0) out.push("content-length", head.headers[length + 1] as string);
+    this.#refusing = true;
+    writeRawResponse(this.#downstream, head.status, out);
   }
 
   #onUpgraded(rest: Buffer): void {
-    const head = this.#parser?.upgraded ? this.#headOf101() : undefined;
-    if (!head || this.#done) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#tunnel = true;
-    this.#cluster.stats.byClass["1xx"]++;
-    this.#cluster.host(this.#address).rqSuccess++;
-    this.#host.countUpstream(101);
-    const downstream = this.#downstream;
-    downstream.write(head, "latin1");
-    if (rest.length > 0) downstream.write(rest);
-    const upstream = this.#connection?.socket;
-    if (!upstream) return;
-    if (this.#early.length > 0) upstream.write(this.#early);
-    downstream.on("data", (chunk: Buffer) => {
-      if (!upstream.write(chunk)) downstream.pause();
-    });
-    downstream.once("end", () => {
-      this.#finish();
-      upstream.end();
-      downstream.end();
-    });
-    downstream.resume();
-  }
-
-  #headOf101(): string | undefined {
     const head = this.#pending101;
-    if (!head) return undefined;
+    const upstream = this.#connection?.socket;
+    if (!head || !upstream || this.#done) return;
+    this.#answered(101);
+    this.#tunnel = true;
     const out: string[] = [];
-    let date = false;
-    for (let i = 0; i < head.headers.length; i += 2) {
-      const name = head.headers[i] as string;
-      const lower = name.toLowerCase();
-      if (lower === "server") continue;
-      if (lower === "date") date = true;
-      out.push(name, head.headers[i + 1] as string);
-    }
+    const date = filtered(head.headers, DROP_101, out);
     affinityResponseHeaders(this.#cluster, this.#affinity as Affinity, this.#address, out);
     if (!date) out.push("date", new Date().toUTCString());
     out.push("server", "istio-envoy");
-    let text = "HTTP/1.1 101 Switching Protocols\r\n";
-    for (let i = 0; i < out.length; i += 2) text += `${out[i]}: ${out[i + 1]}\r\n`;
-    return `${text}\r\n`;
+    writeRawResponse(this.#downstream, 101, out);
+    if (rest.length > 0) this.data(rest);
+    for (const chunk of this.#early.splice(0)) upstream.write(chunk);
+    this.#earlyBytes = 0;
+    this.#downstream.resume();
+  }
+
+  /** Books a response from upstream; the route timeout ends here. */
+  #answered(status: number): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    const hostStats = this.#cluster.host(this.#address);
+    if (status >= 500) hostStats.rqError++;
+    else hostStats.rqSuccess++;
+    this.#cluster.stats.byClass[statusClass(status)]++;
+    this.#host.countUpstream(status);
   }
 
   #onRefusalBody(chunk: Buffer): void {
-    const refusal = this.#refusal;
-    if (!refusal || refusal.head.status < 400) return;
-    refusal.bytes += chunk.length;
-    if (refusal.bytes <= MAX_REFUSAL_BODY) refusal.body.push(Buffer.from(chunk));
+    if (this.#refusing && !this.#done) this.#downstream.write(chunk);
   }
 
-  /** The handshake was refused: the answer goes down and both connections close. */
   #onRefusalEnd(): void {
-    const refusal = this.#refusal;
-    if (!refusal || this.#done) return;
-    const { head } = refusal;
-    const body = head.status >= 400 ? Buffer.concat(refusal.body) : Buffer.alloc(0);
-    const out: string[] = [];
-    for (let i = 0; i < head.headers.length; i += 2) {
-      const name = head.headers[i] as string;
-      const lower = name.toLowerCase();
-      if (DROP_RESPONSE.has(lower) || lower === "content-length") continue;
-      out.push(name, head.headers[i + 1] as string);
-    }
-    affinityResponseHeaders(this.#cluster, this.#affinity as Affinity, this.#address, out);
-    out.push("content-length", String(body.length), "server", "istio-envoy", "connection", "close");
-    const hostStats = this.#cluster.host(this.#address);
-    if (head.status >= 500) hostStats.rqError++;
-    else hostStats.rqSuccess++;
-    this.#cluster.stats.byClass[
-      head.status >= 500 ? "5xx" : head.status >= 400 ? "4xx" : head.status >= 300 ? "3xx" : "2xx"
-    ]++;
-    this.#host.countUpstream(head.status);
+    if (!this.#refusing || this.#done) return;
     this.#finish();
     this.#dropConnection();
-    writeRawResponse(this.#downstream, head.status, out, body);
+    this.#downstream.destroySoon();
   }
 
   // --- failures, retries, endings --------------------------------------------------------------------
@@ -313,14 +362,14 @@ export class UpgradeExchange implements ConnectionUser {
       cluster.stats.cxConnectFail++;
     } else cluster.stats.rqReset++;
     this.#dropConnection();
-    if (!this.#refusal && retriesFailure(this.#route, kind) && this.#canRetry()) {
-      this.#retry();
-      return;
-    }
-    if (this.#refusal) {
-      // Cut while the refusal was arriving: nothing coherent to forward.
+    if (this.#refusing) {
+      // Cut while the refusal's body was going down: the client's copy is cut too.
       this.#finish();
       this.#downstream.destroy();
+      return;
+    }
+    if (retriesFailure(this.#route, kind) && this.#canRetry()) {
+      this.#retry();
       return;
     }
     const reply = upstreamFailureReply(kind, detail, this.#retries > 0);
@@ -335,7 +384,6 @@ export class UpgradeExchange implements ConnectionUser {
     this.#retries++;
     this.#cluster.stats.rqRetry++;
     this.#endActive?.();
-    this.#refusal = undefined;
     this.#pending101 = undefined;
     setTimeout(() => {
       if (!this.#done) this.#attempt();
@@ -343,7 +391,7 @@ export class UpgradeExchange implements ConnectionUser {
   }
 
   #timeout(): void {
-    if (this.#done || this.#tunnel) return;
+    if (this.#done) return;
     this.#cluster.stats.rqTimeout++;
     this.#dropConnection();
     this.#local(504, "upstream request timeout", "UT");
@@ -380,16 +428,9 @@ export class UpgradeExchange implements ConnectionUser {
   }
 
   #finish(): void {
+    if (this.#done) return;
     this.#done = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#endActive?.();
-  }
-
-  /** The client's connection closed: whatever is under way upstream goes too. */
-  #close(): void {
-    this.#finish();
-    // After the client's FIN the upstream was ended gracefully; let its last bytes out.
-    if (this.#tunnel && this.#connection?.socket.writableEnded) return;
-    this.#dropConnection();
   }
 }

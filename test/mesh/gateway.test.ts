@@ -512,11 +512,18 @@ describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
     for (let i = 0; i < 3; i++) {
       nextPickIs(gw.cluster, failing.address);
       const body = Buffer.from(`payload ${i}`);
-      const reply = await call(gw.port, { method: "POST", body, headers: { "x-request-id": `rid-${i}` } });
+      const reply = await call(gw.port, {
+        method: "POST",
+        body,
+        headers: { "x-request-id": `rid-${i}`, "x-envoy-attempt-count": "7" },
+      });
       assert.equal(reply.status, 200, `request ${i}`);
       const echo = JSON.parse(reply.body.toString());
       assert.equal(echo.sha, sha(body), "the body is replayed on the retry");
       assert.deepEqual(values(echo.rawHeaders, "x-request-id"), [`rid-${i}`]);
+      // Istio turns include_request_attempt_count on: the router's count replaces the client's.
+      assert.deepEqual(values(echo.rawHeaders, "x-envoy-attempt-count"), ["2"]);
+      assert.deepEqual(values(failing.requests[i]?.rawHeaders ?? [], "x-envoy-attempt-count"), ["1"]);
     }
     assert.equal(failing.requests.length, 3);
     assert.deepEqual(
@@ -1018,6 +1025,55 @@ describe("ingress gateway: WebSocket and other upgrades", { timeout: 30_000 }, (
     const ok = await rawCall(gw2.port, HANDSHAKE);
     assert.equal(ok.heads[0]?.status, 200);
     assert.equal(ok.body.length, 0);
+  });
+
+  it("lets go of everything when the client leaves before the 101: upstream connection, active counts", async (t) => {
+    let upstreamClosed = false;
+    const silent = await tcpUpstream(t, (socket) => {
+      socket.resume(); // reads the handshake, never answers
+      socket.once("close", () => {
+        upstreamClosed = true;
+      });
+    });
+    const gw = await startGateway(t, [silent.address]);
+    const client = await rawClient(t, gw.port);
+    client.socket.write(HANDSHAKE);
+    await waitFor(() => silent.sockets.length === 1, "the handshake to reach the upstream", 5000);
+    assert.equal(gw.cluster.activeRequests.get(silent.address), 1);
+    client.socket.end();
+    await waitFor(() => upstreamClosed, "the upstream connection to close", 5000);
+    await waitFor(() => gw.gateway.stats.rqActive === 0, "the downstream request to end", 5000);
+    assert.equal(gw.cluster.activeRequests.get(silent.address), 0);
+  });
+
+  it("answers an upgrade pipelined behind a request only after that request's response", async (t) => {
+    const upstream = await echoTunnelUpstream(t);
+    const slow = await httpUpstream(t, (_req, res) => {
+      setTimeout(() => res.end("slow-body"), 300);
+    });
+    // Plain requests go to `slow`, the upgrade to the tunnel upstream (round robin from `slow`).
+    const gw = await startGateway(t, [slow.address, upstream.address]);
+    nextPickIs(gw.cluster, slow.address);
+    const client = await rawClient(t, gw.port);
+    client.socket.write(`GET /slow HTTP/1.1\r\nhost: x\r\n\r\n${HANDSHAKE}`);
+    await client.until("101 Switching Protocols");
+    assert.ok(
+      client.received.indexOf("slow-body") < client.received.indexOf("101 Switching"),
+      client.received,
+    );
+  });
+
+  it("sends a refused handshake's 2xx down at once with an empty body, without waiting for the upstream's", async (t) => {
+    const streaming = await tcpUpstream(t, (socket) => {
+      socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n"); // and never ends
+    });
+    const gw = await startGateway(t, [streaming.address]);
+    const client = await rawClient(t, gw.port);
+    client.socket.write(HANDSHAKE);
+    await waitFor(() => client.ended, "the gateway to close the connection", 5000);
+    assert.match(client.received, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(client.received, /\r\ncontent-length: 0\r\n/);
+    assert.doesNotMatch(client.received, /hello/);
   });
 
   it("refuses an upgrade to a protocol other than websocket with 403 and never calls the upstream", async (t) => {

@@ -34,6 +34,8 @@ export interface UpstreamRequestHead {
   readonly path: string;
   /** Name/value pairs, flattened, already filtered of hop-by-hop headers. */
   readonly headers: readonly string[];
+  /** Sent as `x-envoy-attempt-count`: Istio turns Envoy's include_request_attempt_count on. */
+  readonly attempt?: number;
   readonly framing: BodyFraming;
 }
 
@@ -74,6 +76,7 @@ export class UpstreamRequest implements ConnectionUser {
     let text = `${head.method} ${head.path} HTTP/1.1\r\n`;
     const headers = head.headers;
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    if (head.attempt !== undefined) text += `x-envoy-attempt-count: ${head.attempt}\r\n`;
     if (head.framing === "chunked") text += "transfer-encoding: chunked\r\n";
     text += "\r\n";
     this.#connection = pool.acquire(address, this);
