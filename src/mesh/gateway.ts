@@ -17,7 +17,7 @@ import { Exchange, type ExchangeHost, statusClass } from "./exchange.js";
 import type { GatewayConfig } from "./gateway-config.js";
 import { normalizePath } from "./normalize-path.js";
 import { pickDestination, type RouteRequest, routeRequest } from "./routes.js";
-import { UpgradeExchange, type UpgradeHost, writeRawResponse } from "./upgrade-exchange.js";
+import { UpgradeExchange, type UpgradeHost, writeLocalReply } from "./upgrade-exchange.js";
 import { ConnectionPool } from "./upstream/connection-pool.js";
 import type { BodyFraming } from "./upstream/upstream-request.js";
 
@@ -282,27 +282,6 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     this.stats.byClass[statusClass(status)]++;
   }
 
-  /** A local reply to an upgrade request: Envoy closes the connection after it (the request never ended). */
-  #localUpgrade(socket: Socket, status: number, body: string, flags: string): void {
-    this.countLocal(status, flags);
-    writeRawResponse(
-      socket,
-      status,
-      [
-        "content-length",
-        String(Buffer.byteLength(body)),
-        ...(body ? ["content-type", "text/plain"] : []),
-        "date",
-        new Date().toUTCString(),
-        "server",
-        "istio-envoy",
-        "connection",
-        "close",
-      ],
-      body,
-    );
-  }
-
   /**
    * A request with `Connection: upgrade` and an `Upgrade` header. Istio configures Envoy for
    * `websocket` only: a WebSocket is routed and tunnelled; `h2c` is served as a plain request
@@ -334,7 +313,10 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     this.stats.rqActive++;
     socket.once("close", () => this.stats.rqActive--);
     const refused = this.#tunnel(req, socket, early);
-    if (refused) this.#localUpgrade(socket, refused.status, refused.body, refused.flags);
+    if (refused) {
+      this.countLocal(refused.status, refused.flags);
+      writeLocalReply(socket, refused.status, refused.body);
+    }
   }
 
   /** Starts the WebSocket exchange, or says which local reply refuses it. */

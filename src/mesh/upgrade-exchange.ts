@@ -82,6 +82,26 @@ export function writeRawResponse(
   }
 }
 
+/** A reply of the gateway itself to an upgrade request; Envoy closes the connection after it (the request never ended). */
+export function writeLocalReply(socket: Socket, status: number, body: string): void {
+  writeRawResponse(
+    socket,
+    status,
+    [
+      "content-length",
+      String(Buffer.byteLength(body)),
+      ...(body ? ["content-type", "text/plain"] : []),
+      "date",
+      new Date().toUTCString(),
+      "server",
+      "istio-envoy",
+      "connection",
+      "close",
+    ],
+    body,
+  );
+}
+
 function filtered(headers: readonly string[], drop: ReadonlySet<string>, out: string[]): boolean {
   let date = false;
   for (let i = 0; i < headers.length; i += 2) {
@@ -401,22 +421,7 @@ export class UpgradeExchange implements ConnectionUser {
     if (this.#done) return;
     this.#host.countLocal(status, flags);
     this.#finish();
-    writeRawResponse(
-      this.#downstream,
-      status,
-      [
-        "content-length",
-        String(Buffer.byteLength(body)),
-        ...(body ? ["content-type", "text/plain"] : []),
-        "date",
-        new Date().toUTCString(),
-        "server",
-        "istio-envoy",
-        "connection",
-        "close",
-      ],
-      body,
-    );
+    writeLocalReply(this.#downstream, status, body);
   }
 
   #dropConnection(): void {

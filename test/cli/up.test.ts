@@ -5,30 +5,50 @@ import { after, before, describe, it } from "node:test";
 import { ROOT, runCli } from "../helpers/mesh.js";
 import { alive } from "../helpers/process.js";
 
+interface RunningUp {
+  readonly process: ChildProcess;
+  readonly admin: string;
+  readonly gateway: string;
+}
+
+/** `up` from the sources with free ports, once it printed its addresses (bounded). */
+async function startUp(args: readonly string[]): Promise<RunningUp> {
+  const up = spawn(
+    process.execPath,
+    ["--import", "tsx", "src/cli/main.ts", "up", ...args, "--port", "0", "--admin-port", "0"],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  up.stdout?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  const deadline = Date.now() + 20_000;
+  while (!/admin\s+(\S+)/.test(output)) {
+    if (Date.now() > deadline || up.exitCode !== null) {
+      up.kill("SIGKILL");
+      throw new Error(`up did not start: ${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    process: up,
+    admin: /admin\s+(\S+)/.exec(output)?.[1] ?? "",
+    gateway: /gateway\s+(\S+)/.exec(output)?.[1] ?? "",
+  };
+}
+
+/** The pids of the pods that have a process, from the admin API. */
+async function podPids(admin: string): Promise<number[]> {
+  const state = (await (await fetch(`${admin}/api/v1/state`)).json()) as { pods: { pid?: number }[] };
+  return state.pods.map((p) => p.pid).filter((p): p is number => p !== undefined);
+}
+
 describe("session-affinity up --empty, then the walkthrough's verbs", () => {
   let up: ChildProcess;
-  let output = "";
   let admin = "";
   let gateway = "";
   before(async () => {
-    up = spawn(
-      process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", "up", "--empty", "--port", "0", "--admin-port", "0"],
-      {
-        cwd: ROOT,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    up.stdout?.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
-    const deadline = Date.now() + 20_000;
-    while (!/admin\s+(\S+)/.test(output)) {
-      if (Date.now() > deadline || up.exitCode !== null) throw new Error(`up did not start: ${output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    admin = /admin\s+(\S+)/.exec(output)?.[1] ?? "";
-    gateway = /gateway\s+(\S+)/.exec(output)?.[1] ?? "";
+    ({ process: up, admin, gateway } = await startUp(["--empty"]));
   });
   after(() => {
     if (up.exitCode === null) up.kill("SIGKILL");
@@ -49,8 +69,7 @@ describe("session-affinity up --empty, then the walkthrough's verbs", () => {
     const response = await fetch(`${gateway}/user`);
     assert.equal(response.status, 200);
     assert.match(await response.text(), /^Hostname: session-deployment-\S+<br>\n1st time access\.\n$/);
-    const state = (await (await fetch(`${admin}/api/v1/state`)).json()) as { pods: { pid?: number }[] };
-    const pids = state.pods.map((p) => p.pid).filter((p): p is number => p !== undefined);
+    const pids = await podPids(admin);
     // The two ready pods, and the one scale-down left terminating if it has not exited yet: all checked.
     assert.ok(pids.length >= 2, `pods with a process: ${pids.length}`);
     up.kill("SIGINT");
@@ -69,30 +88,16 @@ describe("session-affinity up --empty, then the walkthrough's verbs", () => {
 
 describe("session-affinity up, SIGKILLed", () => {
   it("takes its pods with it: the kernel kills them when up dies", async (t) => {
-    const up = spawn(
-      process.execPath,
-      ["--import", "tsx", "src/cli/main.ts", "up", "--replicas", "2", "--port", "0", "--admin-port", "0"],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const { process: up, admin } = await startUp(["--replicas", "2"]);
     let pids: number[] = [];
     t.after(() => {
       if (up.exitCode === null) up.kill("SIGKILL");
       for (const pid of pids.filter(alive)) process.kill(pid, "SIGKILL");
     });
-    let output = "";
-    up.stdout?.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
     const deadline = Date.now() + 20_000;
-    while (!/admin\s+(\S+)/.test(output)) {
-      if (Date.now() > deadline || up.exitCode !== null) throw new Error(`up did not start: ${output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const admin = /admin\s+(\S+)/.exec(output)?.[1] ?? "";
     while (pids.length < 2) {
       assert.ok(Date.now() < deadline, `pods with a process: ${pids.length}`);
-      const state = (await (await fetch(`${admin}/api/v1/state`)).json()) as { pods: { pid?: number }[] };
-      pids = state.pods.map((p) => p.pid).filter((p): p is number => p !== undefined);
+      pids = await podPids(admin);
       if (pids.length < 2) await new Promise((r) => setTimeout(r, 50));
     }
     assert.deepEqual(pids.filter(alive), pids, "the pods run while up does");
