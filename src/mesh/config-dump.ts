@@ -41,6 +41,7 @@ export function configDump(mesh: Mesh) {
       name: c.config.name,
       service: c.config.serviceFqdn,
       lbPolicy: c.config.lbPolicy,
+      connectTimeoutMs: c.config.connectTimeoutMs,
       ...(c.config.minRingSize === undefined ? {} : { minimumRingSize: c.config.minRingSize }),
       ...(c.config.tableSize === undefined ? {} : { tableSize: c.config.tableSize }),
       ...(c.config.subset === undefined ? {} : { subset: c.config.subset }),

@@ -268,6 +268,7 @@ export class Exchange {
           this.#failed(upstream, failure, hostStats);
         },
       },
+      cluster.config.connectTimeoutMs,
     );
     this.#upstream = upstream;
     if (this.#framing === "none") return;

@@ -16,6 +16,7 @@ import { ISTIO_SIMPLE_POLICIES, type LoadBalancerPolicy } from "../lb/registry.j
 import { istioDefaultRetryPolicy, type RetryPolicy } from "../lb/retry.js";
 import { type SessionStateConfig, sessionConfigFromLabels } from "../lb/stateful-session.js";
 import type {
+  ConnectionPoolSettings,
   DestinationRuleModel,
   GatewayModel,
   HttpMatch,
@@ -47,7 +48,12 @@ export interface ClusterConfig {
   readonly session?: SessionStateConfig;
   /** namespace/name of the DestinationRule in force. */
   readonly destinationRule?: string;
+  /** Envoy's cluster connect_timeout: the rule's `connectionPool.tcp.connectTimeout`, else Istio's 10 s. */
+  readonly connectTimeoutMs: number;
 }
+
+/** MeshConfig `connectTimeout`'s default. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface RetrySettings extends RetryPolicy {
   readonly retryOn: readonly string[];
@@ -157,6 +163,28 @@ function mergeLoadBalancer(
   };
 }
 
+/**
+ * The connection pool in force for a port, as Istio merges traffic policies: a subset's pool replaces
+ * the rule's, and a port-level entry for the port replaces the pool of its policy even when it sets
+ * none ("port level policies do not inherit").
+ */
+function mergeConnectionPool(
+  dr: DestinationRuleModel | undefined,
+  port: number,
+  subset: string | undefined,
+): ConnectionPoolSettings | undefined {
+  if (!dr) return undefined;
+  const sub = subset === undefined ? undefined : dr.subsets.find((s) => s.name === subset);
+  let pool: ConnectionPoolSettings | undefined;
+  for (const policy of [dr.trafficPolicy, sub?.trafficPolicy]) {
+    if (!policy) continue;
+    if (policy.connectionPool) pool = policy.connectionPool;
+    const level = policy.portLevelSettings.find((p) => p.port === port);
+    if (level) pool = level.connectionPool;
+  }
+  return pool;
+}
+
 function lbOf(
   settings: LoadBalancerSettings | undefined,
 ): Pick<ClusterConfig, "lbPolicy" | "minRingSize" | "tableSize"> {
@@ -230,6 +258,8 @@ export function buildGatewayConfig(inputs: ConfigInputs): GatewayConfig {
       ...lbOf(merged.settings),
       ...(session ? { session } : {}),
       ...(dr ? { destinationRule: `${dr.namespace}/${dr.name}` } : {}),
+      connectTimeoutMs:
+        mergeConnectionPool(dr, number, subset)?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     };
     clusters.set(name, config);
     // Pitfall reproduced: a port-level hash reaches the route only if the destination names the port.

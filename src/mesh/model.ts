@@ -128,11 +128,18 @@ export interface LoadBalancerSettings {
   };
 }
 
+/** Of a connectionPool, what the mesh acts on: the cluster's connect timeout. */
+export interface ConnectionPoolSettings {
+  readonly connectTimeoutMs?: number;
+}
+
 export interface TrafficPolicy {
   readonly loadBalancer?: LoadBalancerSettings;
+  readonly connectionPool?: ConnectionPoolSettings;
   readonly portLevelSettings: readonly {
     readonly port: number;
     readonly loadBalancer?: LoadBalancerSettings;
+    readonly connectionPool?: ConnectionPoolSettings;
   }[];
 }
 
@@ -551,7 +558,26 @@ function durationMs(r: Reader, path: FieldPath, text: string): number {
 }
 
 /** Traffic-policy settings the mesh reads; the rest is recorded as ignored. */
-const TRAFFIC_POLICY_USED = ["loadBalancer", "portLevelSettings"];
+const TRAFFIC_POLICY_USED = ["loadBalancer", "connectionPool", "portLevelSettings"];
+const PORT_LEVEL_USED = ["port", "loadBalancer", "connectionPool"];
+
+/** `connectionPool.tcp.connectTimeout`; every other connection-pool setting is recorded as ignored. */
+function readConnectionPool(
+  r: Reader,
+  path: FieldPath,
+  ignored: string[],
+): ConnectionPoolSettings | undefined {
+  const pool = r.object(path);
+  if (!pool) return undefined;
+  for (const key of Object.keys(pool)) if (key !== "tcp") ignored.push(formatPath([...path, key]));
+  const tcp = r.object([...path, "tcp"]);
+  for (const key of Object.keys(tcp ?? {}))
+    if (key !== "connectTimeout") ignored.push(formatPath([...path, "tcp", key]));
+  const timeout = r.string([...path, "tcp", "connectTimeout"]);
+  return timeout === undefined
+    ? {}
+    : { connectTimeoutMs: durationMs(r, [...path, "tcp", "connectTimeout"], timeout) };
+}
 
 function readLoadBalancer(r: Reader, path: FieldPath): LoadBalancerSettings | undefined {
   const lb = r.object(path);
@@ -575,14 +601,26 @@ function readTrafficPolicy(r: Reader, path: FieldPath, ignored: string[]): Traff
   for (const key of Object.keys(tp))
     if (!TRAFFIC_POLICY_USED.includes(key)) ignored.push(formatPath([...path, key]));
   const loadBalancer = readLoadBalancer(r, [...path, "loadBalancer"]);
+  const connectionPool = readConnectionPool(r, [...path, "connectionPool"], ignored);
   const portLevelSettings = r.array([...path, "portLevelSettings"]).map((_, i) => {
     const p: FieldPath = [...path, "portLevelSettings", i];
     const port = r.number([...p, "port", "number"]);
     if (port === undefined) r.fail([...p, "port", "number"], "is required");
+    for (const key of Object.keys(r.object(p) ?? {}))
+      if (!PORT_LEVEL_USED.includes(key)) ignored.push(formatPath([...p, key]));
     const settings = readLoadBalancer(r, [...p, "loadBalancer"]);
-    return settings ? { port, loadBalancer: settings } : { port };
+    const pool = readConnectionPool(r, [...p, "connectionPool"], ignored);
+    return {
+      port,
+      ...(settings ? { loadBalancer: settings } : {}),
+      ...(pool ? { connectionPool: pool } : {}),
+    };
   });
-  return { ...(loadBalancer ? { loadBalancer } : {}), portLevelSettings };
+  return {
+    ...(loadBalancer ? { loadBalancer } : {}),
+    ...(connectionPool ? { connectionPool } : {}),
+    portLevelSettings,
+  };
 }
 
 function readDestinationRule(r: Reader): DestinationRuleModel {

@@ -112,6 +112,58 @@ describe("gateway config (what istiod pushes)", () => {
     assert.deepEqual(cluster?.subsetLabels, { version: "v1" });
   });
 
+  it("sets the cluster's connect timeout from connectionPool.tcp.connectTimeout as Istio merges policies, else 10 s", () => {
+    const timeout = (rule: string, destination = "{host: session-svc}") => {
+      const c = build(vs(`[{destination: ${destination}}]`) + (rule ? cookieRule(rule) : ""));
+      return [...c.clusters.values()][0]?.connectTimeoutMs;
+    };
+    assert.equal(timeout(""), 10_000, "Istio's MeshConfig default");
+    assert.equal(timeout("trafficPolicy: {connectionPool: {tcp: {connectTimeout: 250ms}}}"), 250);
+    // A port-level entry replaces its policy's pool for that port, even when it sets none.
+    assert.equal(
+      timeout(
+        "trafficPolicy: {connectionPool: {tcp: {connectTimeout: 2s}}, portLevelSettings: [{port: {number: 80}, connectionPool: {tcp: {connectTimeout: 3s}}}]}",
+      ),
+      3000,
+    );
+    assert.equal(
+      timeout(
+        "trafficPolicy: {connectionPool: {tcp: {connectTimeout: 2s}}, portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: RANDOM}}]}",
+      ),
+      10_000,
+    );
+    // A subset's pool replaces the rule's.
+    assert.equal(
+      timeout(
+        "trafficPolicy: {connectionPool: {tcp: {connectTimeout: 2s}}}\n  subsets: [{name: v1, labels: {version: v1}, trafficPolicy: {connectionPool: {tcp: {connectTimeout: 1s}}}}]",
+        "{host: session-svc, subset: v1}",
+      ),
+      1000,
+    );
+    assert.equal(
+      timeout(
+        "trafficPolicy: {connectionPool: {tcp: {connectTimeout: 2s}}}\n  subsets: [{name: v1, labels: {version: v1}, trafficPolicy: {connectionPool: {http: {idleTimeout: 5s}}}}]",
+        "{host: session-svc, subset: v1}",
+      ),
+      10_000,
+    );
+  });
+
+  it("lists the connection-pool settings it does not act on as ignored, and not the connect timeout", () => {
+    const [rule] = parseManifests(
+      cookieRule(
+        "trafficPolicy: {connectionPool: {tcp: {connectTimeout: 1s, maxConnections: 10}, http: {idleTimeout: 5s}}, outlierDetection: {consecutive5xxErrors: 3}}",
+      ),
+      "t.yaml",
+    ).documents.map(toMeshObject);
+    assert.equal(rule?.kind, "DestinationRule");
+    assert.deepEqual(rule?.kind === "DestinationRule" ? [...rule.ignored].sort() : [], [
+      "spec.trafficPolicy.connectionPool.http",
+      "spec.trafficPolicy.connectionPool.tcp.maxConnections",
+      "spec.trafficPolicy.outlierDetection",
+    ]);
+  });
+
   it("reads persistent sessions from the Service label", () => {
     const labelled = BASE.replace(
       "metadata: {name: session-svc}",

@@ -17,7 +17,7 @@ import { type GatewaySnapshot, IngressGateway } from "../../src/mesh/gateway.js"
 import type { ClusterConfig } from "../../src/mesh/gateway-config.js";
 import { type ResponseHead, ResponseParser } from "../../src/mesh/upstream/response-parser.js";
 import { gatewayConfigFromYaml } from "../helpers/gateway-config.js";
-import { closedPort, sleep, tcpServer, waitFor, within } from "../helpers/loopback.js";
+import { closedPort, sleep, tcpServer, unansweredAddress, waitFor, within } from "../helpers/loopback.js";
 
 // --- configuration: what istiod would push for a one-route, one-service setup ---------------------------
 
@@ -28,6 +28,8 @@ interface RouteOptions {
   readonly retries?: string;
   /** The VirtualService route's `timeout:`, e.g. `300ms`. */
   readonly timeout?: string;
+  /** The DestinationRule's `connectionPool.tcp.connectTimeout`, e.g. `300ms`. */
+  readonly connectTimeout?: string;
 }
 
 function manifests(route: RouteOptions): string {
@@ -49,7 +51,7 @@ kind: DestinationRule
 metadata: {name: session}
 spec:
   host: session-svc
-  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}
+  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}${route.connectTimeout === undefined ? "" : `, connectionPool: {tcp: {connectTimeout: ${route.connectTimeout}}}`}}
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -585,6 +587,23 @@ describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
       /^upstream connect error or disconnect\/reset before headers\. retried and the latest reset reason: remote connection failure, transport failure reason: delayed connect error: ECONNREFUSED$/,
     );
     assert.equal(gw.cluster.stats.rqRetry, 2, "Istio's default: two retries");
+    assert.equal(gw.cluster.stats.cxConnectFail, 3);
+    assert.equal(gw.gateway.stats.responseFlags.UF, 1);
+  });
+
+  it("gives up on a connect after the rule's connectTimeout and answers 503 UF 'connection timeout' after the retries", async (t) => {
+    const address = await unansweredAddress(t);
+    const gw = await startGateway(t, [address], { connectTimeout: "300ms" });
+    const started = performance.now();
+    const reply = await call(gw.port, { timeoutMs: 10_000 });
+    const elapsed = performance.now() - started;
+    assert.equal(reply.status, 503);
+    assert.equal(
+      reply.body.toString(),
+      "upstream connect error or disconnect/reset before headers. retried and the latest reset reason: connection timeout",
+    );
+    // Three attempts (Istio's default retries connect failures twice), each cut at 300 ms, not at 10 s.
+    assert.ok(elapsed >= 900 && elapsed < 5000, `answered after ${elapsed.toFixed(0)} ms`);
     assert.equal(gw.cluster.stats.cxConnectFail, 3);
     assert.equal(gw.gateway.stats.responseFlags.UF, 1);
   });

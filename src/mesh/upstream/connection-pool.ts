@@ -88,8 +88,11 @@ export class ConnectionPool {
     this.#sweeper.unref();
   }
 
-  /** A connection for `user`: an idle one to `address`, or a new one (writes queue until connected). */
-  acquire(address: string, user: ConnectionUser): UpstreamConnection {
+  /**
+   * A connection for `user`: an idle one to `address`, or a new one (writes queue until connected)
+   * that gives up after `connectTimeoutMs` (the cluster's; the pool's default otherwise).
+   */
+  acquire(address: string, user: ConnectionUser, connectTimeoutMs?: number): UpstreamConnection {
     const idle = this.#idle.get(address);
     const now = idle?.length ? performance.now() : 0;
     while (idle?.length) {
@@ -101,7 +104,8 @@ export class ConnectionPool {
       }
       connection.socket.destroy();
     }
-    const connection = new UpstreamConnection(address, this.#options, (c) => this.#forget(c));
+    const options = connectTimeoutMs === undefined ? this.#options : { ...this.#options, connectTimeoutMs };
+    const connection = new UpstreamConnection(address, options, (c) => this.#forget(c));
     this.#all.add(connection);
     connection.user = user;
     return connection;

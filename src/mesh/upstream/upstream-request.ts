@@ -54,7 +54,13 @@ export class UpstreamRequest implements ConnectionUser {
   #headOnly = false;
   #drain: (() => void) | undefined;
 
-  constructor(pool: ConnectionPool, address: string, head: UpstreamRequestHead, handler: UpstreamHandler) {
+  constructor(
+    pool: ConnectionPool,
+    address: string,
+    head: UpstreamRequestHead,
+    handler: UpstreamHandler,
+    connectTimeoutMs?: number,
+  ) {
     this.#pool = pool;
     this.#handler = handler;
     this.#framing = head.framing;
@@ -79,7 +85,7 @@ export class UpstreamRequest implements ConnectionUser {
     if (head.attempt !== undefined) text += `x-envoy-attempt-count: ${head.attempt}\r\n`;
     if (head.framing === "chunked") text += "transfer-encoding: chunked\r\n";
     text += "\r\n";
-    this.#connection = pool.acquire(address, this);
+    this.#connection = pool.acquire(address, this, connectTimeoutMs);
     // Held back until the first body write or end, so a complete request leaves in one write.
     if (this.#requestEnded) this.#connection.socket.write(text, "latin1");
     else this.#head = text;
