@@ -752,6 +752,34 @@ describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
   });
 });
 
+describe("ingress gateway: the retry buffer", { timeout: 30_000 }, () => {
+  it("answers Envoy's 507 when the body outgrows the retry buffer while its retry waits", async (t) => {
+    // The first host refuses as soon as the head arrives; the retry then waits out a long back-off
+    // while the client sends more body than the buffer holds.
+    const refusing = await tcpUpstream(t, (socket) => {
+      socket.once("data", () =>
+        socket.end("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"),
+      );
+    });
+    const healthy = await echoUpstream(t);
+    const gw = await startGateway(
+      t,
+      [refusing.address, healthy.address],
+      { retries: '{attempts: 2, retryOn: "503"}' },
+      { retryBufferBytes: 1024 },
+    );
+    gw.gateway.backoffMs = () => 2000;
+    nextPickIs(gw.cluster, refusing.address);
+    const client = await rawClient(t, gw.port);
+    client.socket.write("POST /user HTTP/1.1\r\nhost: x\r\ncontent-length: 4096\r\n\r\nfirst");
+    await waitFor(() => gw.cluster.stats.rqRetry === 1, "the retry to be scheduled", 5000);
+    client.socket.write("x".repeat(4091));
+    await client.until("exceeded request buffer limit while retrying upstream");
+    assert.match(client.received, /^HTTP\/1\.1 507 /);
+    assert.equal(healthy.requests.length, 0, "the retry never left");
+  });
+});
+
 describe("ingress gateway: request lifetime", { timeout: 30_000 }, () => {
   it("gives back the active-request count (least request reads it) when the client leaves or the route times out", async (t) => {
     const stalled = await tcpUpstream(t, (socket) => socket.resume());
