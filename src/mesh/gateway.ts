@@ -147,14 +147,12 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
       (req, res) => this.#handle(req, res),
     );
     // Without a listener Node drops a CONNECT silently. Envoy without CONNECT support in its upgrade
-    // configs refuses it with a local 403.
+    // configs refuses it with a local 403 (response code details upgrade_failed; there is no flag).
     this.#server.on("connect", (_req: IncomingMessage, socket: Socket) => {
-      this.stats.responseFlags.UPGRADE_FAILED = (this.stats.responseFlags.UPGRADE_FAILED ?? 0) + 1;
-      this.stats.byClass["4xx"]++;
       socket.on("error", () => {});
-      socket.end(
-        "HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nserver: istio-envoy\r\nconnection: close\r\n\r\n",
-      );
+      this.stats.rqTotal++;
+      this.countLocal(403, "");
+      writeLocalReply(socket, 403, "");
     });
     this.#server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
       this.#upgrade(req, socket, head),

@@ -1134,6 +1134,16 @@ describe("ingress gateway: WebSocket and other upgrades", { timeout: 30_000 }, (
     assert.equal(upstream.requests.length, 0);
   });
 
+  it("refuses CONNECT with 403 and closes, as Envoy without CONNECT in its upgrade configs", async (t) => {
+    const upstream = await echoTunnelUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    const reply = await rawCall(gw.port, "CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n");
+    assert.equal(reply.heads[0]?.status, 403);
+    assert.match(reply.raw, /\r\nserver: istio-envoy\r\n/);
+    assert.equal(upstream.requests.length, 0);
+    assert.equal(gw.gateway.stats.byClass["4xx"], 1);
+  });
+
   it("serves an h2c upgrade request as a plain request without its upgrade headers, keeping the connection", async (t) => {
     const upstream = await echoUpstream(t);
     const gw = await startGateway(t, [upstream.address]);
