@@ -2,6 +2,21 @@ import { parseManifests } from "../../src/manifests/index.js";
 import { buildGatewayConfig, type GatewayConfig } from "../../src/mesh/gateway-config.js";
 import { type MeshObject, toMeshObject } from "../../src/mesh/model.js";
 
+/** The walkthrough's ingress Gateway (all hosts, port 80) and the `session-svc` Service. */
+export const GATEWAY_AND_SERVICE_YAML = `
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: session-gateway}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: session-svc}
+spec: {selector: {app: session}, ports: [{name: http, port: 80, targetPort: http}]}
+`;
+
 /** What istiod would push for the Gateways, VirtualServices, DestinationRules and Services in `yaml`. */
 export function gatewayConfigFromYaml(yaml: string, file = "test.yaml"): GatewayConfig {
   const objects = parseManifests(yaml, file).documents.map(toMeshObject);

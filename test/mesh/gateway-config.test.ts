@@ -3,21 +3,9 @@ import { describe, it } from "node:test";
 import { parseManifests } from "../../src/manifests/index.js";
 import { buildGatewayConfig } from "../../src/mesh/gateway-config.js";
 import { toMeshObject } from "../../src/mesh/model.js";
-import { gatewayConfigFromYaml } from "../helpers/gateway-config.js";
+import { GATEWAY_AND_SERVICE_YAML, gatewayConfigFromYaml } from "../helpers/gateway-config.js";
 
-const BASE = `
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: session-gateway}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: session-svc}
-spec: {selector: {app: session}, ports: [{name: http, port: 80, targetPort: http}]}
-`;
+const BASE = GATEWAY_AND_SERVICE_YAML;
 
 function build(extra: string) {
   return gatewayConfigFromYaml(BASE + extra, "t.yaml");

@@ -16,7 +16,7 @@ import { Cluster } from "../../src/mesh/cluster.js";
 import { type GatewaySnapshot, IngressGateway } from "../../src/mesh/gateway.js";
 import type { ClusterConfig } from "../../src/mesh/gateway-config.js";
 import { type ResponseHead, ResponseParser } from "../../src/mesh/upstream/response-parser.js";
-import { gatewayConfigFromYaml } from "../helpers/gateway-config.js";
+import { GATEWAY_AND_SERVICE_YAML, gatewayConfigFromYaml } from "../helpers/gateway-config.js";
 import { closedPort, sleep, tcpServer, unansweredAddress, waitFor, within } from "../helpers/loopback.js";
 
 // --- configuration: what istiod would push for a one-route, one-service setup ---------------------------
@@ -33,19 +33,7 @@ interface RouteOptions {
 }
 
 function manifests(route: RouteOptions): string {
-  return `
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: session-gateway}
-spec:
-  selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: session-svc}
-spec: {selector: {app: session}, ports: [{name: http, port: 80, targetPort: http}]}
----
+  return `${GATEWAY_AND_SERVICE_YAML}---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: session}
