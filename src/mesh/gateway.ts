@@ -15,7 +15,7 @@ import { type RandomSource, seededRandom } from "../lb/random-source.js";
 import type { Cluster } from "./cluster.js";
 import { Exchange, type ExchangeHost, statusClass } from "./exchange.js";
 import type { GatewayConfig } from "./gateway-config.js";
-import { normalizePath } from "./normalize-path.js";
+import { normalizePath, requestTarget } from "./normalize-path.js";
 import { pickDestination, type RouteRequest, routeRequest } from "./routes.js";
 import { UpgradeExchange, type UpgradeHost, writeLocalReply } from "./upgrade-exchange.js";
 import { ConnectionPool } from "./upstream/connection-pool.js";
@@ -63,6 +63,8 @@ interface RequestView {
   readonly hosts: number;
   readonly authority: string;
   readonly framing: BodyFraming;
+  /** The normalized path and query; undefined when Envoy would answer 400. */
+  readonly path: string | undefined;
 }
 
 function readRequest(req: IncomingMessage): RequestView {
@@ -81,7 +83,17 @@ function readRequest(req: IncomingMessage): RequestView {
     else if (name === "content-length" && framing === "none") framing = "content-length";
     headers.push([name, value]);
   }
-  return { headers, hosts, authority, framing };
+  const target = requestTarget(req.url ?? "/");
+  if (target?.authority !== undefined) {
+    // An absolute-form target names the authority, which replaces Host, as in Envoy's HTTP/1 codec.
+    authority = target.authority;
+    const host = headers.find(([name]) => name === "host");
+    if (host) host[1] = authority;
+    else headers.push(["host", authority]);
+  }
+  // Envoy's normalize_path, on by Istio's default, runs before routing; what it cannot normalize is a 400.
+  const path = target === undefined ? undefined : normalizePath(target.path);
+  return { headers, hosts, authority, framing, path };
 }
 
 /**
@@ -230,7 +242,7 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
       if (left === 0) this.#waitingUpgrade.get(socket)?.();
     });
     const { config, clusters } = this.#options.snapshot();
-    const { headers, hosts, authority, framing } = readRequest(req);
+    const { headers, hosts, authority, framing, path } = readRequest(req);
     // RFC 9112 §3.2: more than one Host is a 400. Node keeps the first for routing but the raw headers
     // would carry both upstream, where a server that reads the last one sees another virtual host.
     if (hosts > 1) {
@@ -240,8 +252,6 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
       this.#local(res, 400, "", "DPE");
       return;
     }
-    // Envoy's normalize_path, on by Istio's default, runs before routing; what it cannot normalize is a 400.
-    const path = normalizePath(req.url ?? "/");
     if (path === undefined) {
       req.resume();
       this.#local(res, 400, "", "");
@@ -323,9 +333,8 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     socket: Socket,
     early: Buffer,
   ): { status: number; body: string; flags: string } | undefined {
-    const { headers, hosts, authority } = readRequest(req);
+    const { headers, hosts, authority, path } = readRequest(req);
     if (hosts > 1) return { status: 400, body: "", flags: "DPE" };
-    const path = normalizePath(req.url ?? "/");
     if (path === undefined) return { status: 400, body: "", flags: "" };
     const method = req.method ?? "GET";
     const { config, clusters } = this.#options.snapshot();

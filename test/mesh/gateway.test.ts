@@ -894,6 +894,19 @@ describe("ingress gateway: path normalization (Istio's default)", { timeout: 30_
     assert.equal(JSON.parse(reply.body.toString()).url, "/user%2fx?next=/a/../b");
   });
 
+  it("takes an absolute-form target's authority as Host and normalizes its path", async (t) => {
+    const upstream = await echoUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    const reply = await rawCall(
+      gw.port,
+      "GET http://example.com/a/../user?x=1 HTTP/1.1\r\nhost: other\r\nconnection: close\r\n\r\n",
+    );
+    assert.equal(reply.heads[0]?.status, 200);
+    const echo = JSON.parse(reply.body.toString());
+    assert.equal(echo.url, "/user?x=1");
+    assert.deepEqual(values(echo.rawHeaders, "host"), ["example.com"]);
+  });
+
   it("answers 400 without reaching the upstream when the path holds a NUL or a fragment", async (t) => {
     const upstream = await echoUpstream(t);
     const gw = await startGateway(t, [upstream.address]);
