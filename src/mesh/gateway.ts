@@ -65,7 +65,13 @@ interface RequestView {
   readonly framing: BodyFraming;
   /** The normalized path and query; undefined when Envoy would answer 400. */
   readonly path: string | undefined;
+  /** More header fields than Envoy's default `max_headers_count` (100): a 431. */
+  readonly tooManyHeaders: boolean;
 }
+
+/** Envoy's HTTP/1 defaults, which Istio leaves alone: 60 KiB of request headers, at most 100 of them. */
+const MAX_REQUEST_HEADER_BYTES = 60 * 1024;
+const MAX_REQUEST_HEADERS = 100;
 
 function readRequest(req: IncomingMessage): RequestView {
   // One pass over the raw headers; `req.headers` would build a second, lazily computed copy.
@@ -93,7 +99,7 @@ function readRequest(req: IncomingMessage): RequestView {
   }
   // Envoy's normalize_path, on by Istio's default, runs before routing; what it cannot normalize is a 400.
   const path = target === undefined ? undefined : normalizePath(target.path);
-  return { headers, hosts, authority, framing, path };
+  return { headers, hosts, authority, framing, path, tooManyHeaders: raw.length / 2 > MAX_REQUEST_HEADERS };
 }
 
 /**
@@ -152,6 +158,8 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     this.#server = createServer(
       {
         keepAliveTimeout: 60_000,
+        // Node's own limit (16 KiB) would refuse requests Envoy forwards.
+        maxHeaderSize: MAX_REQUEST_HEADER_BYTES,
         headersTimeout: options.headersTimeoutMs ?? 10_000,
         requestTimeout: options.requestTimeoutMs ?? 0,
         connectionsCheckingInterval: 1000,
@@ -242,7 +250,14 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
       if (left === 0) this.#waitingUpgrade.get(socket)?.();
     });
     const { config, clusters } = this.#options.snapshot();
-    const { headers, hosts, authority, framing, path } = readRequest(req);
+    const { headers, hosts, authority, framing, path, tooManyHeaders } = readRequest(req);
+    if (tooManyHeaders) {
+      req.resume();
+      res.shouldKeepAlive = false;
+      this.#closing.add(req.socket);
+      this.#local(res, 431, "Request Header Fields Too Large", "DPE");
+      return;
+    }
     // RFC 9112 §3.2: more than one Host is a 400. Node keeps the first for routing but the raw headers
     // would carry both upstream, where a server that reads the last one sees another virtual host.
     if (hosts > 1) {
@@ -333,7 +348,8 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     socket: Socket,
     early: Buffer,
   ): { status: number; body: string; flags: string } | undefined {
-    const { headers, hosts, authority, path } = readRequest(req);
+    const { headers, hosts, authority, path, tooManyHeaders } = readRequest(req);
+    if (tooManyHeaders) return { status: 431, body: "Request Header Fields Too Large", flags: "DPE" };
     if (hosts > 1) return { status: 400, body: "", flags: "DPE" };
     if (path === undefined) return { status: 400, body: "", flags: "" };
     const method = req.method ?? "GET";

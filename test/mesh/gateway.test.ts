@@ -882,6 +882,39 @@ describe("ingress gateway: request lifetime", { timeout: 30_000 }, () => {
   });
 });
 
+describe("ingress gateway: request header limits (Envoy's defaults)", { timeout: 30_000 }, () => {
+  it("forwards up to 100 header fields and 60 KiB of headers, and answers 431 to a 101st field", async (t) => {
+    // A raw upstream: node:http's own 16 KiB limit would refuse what the gateway lets through.
+    const seen: number[] = [];
+    const upstream = await tcpUpstream(t, (socket) => {
+      let head = "";
+      socket.on("data", (chunk: Buffer) => {
+        head += chunk.toString("latin1");
+        if (!head.includes("\r\n\r\n")) return;
+        seen.push(head.length);
+        head = "";
+        socket.end("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+      });
+    });
+    const gw = await startGateway(t, [upstream.address]);
+    const fields = (n: number) => Array.from({ length: n }, (_, i) => `x-f${i}: v\r\n`).join("");
+    const send = (headers: string) =>
+      rawCall(gw.port, `GET /user HTTP/1.1\r\n${headers}connection: close\r\n\r\n`);
+    // host + connection + 98 = 100 fields.
+    assert.equal((await send(`host: x\r\n${fields(98)}`)).heads[0]?.status, 200);
+    const tooMany = await send(`host: x\r\n${fields(99)}`);
+    assert.equal(tooMany.heads[0]?.status, 431);
+    assert.equal(tooMany.body.toString(), "Request Header Fields Too Large");
+    const big = await send(`host: x\r\ncookie: sid=${"a".repeat(40 * 1024)}\r\n`);
+    assert.equal(big.heads[0]?.status, 200, "a 40 KiB Cookie passes, as through Envoy");
+    assert.ok((seen.at(-1) ?? 0) > 40 * 1024);
+    const huge = await send(`host: x\r\ncookie: sid=${"a".repeat(61 * 1024)}\r\n`);
+    assert.equal(huge.heads[0]?.status, 431);
+    assert.equal(seen.length, 2, "refused requests never reach the upstream");
+    assert.equal(gw.gateway.stats.responseFlags.DPE, 1);
+  });
+});
+
 describe("ingress gateway: path normalization (Istio's default)", { timeout: 30_000 }, () => {
   it("routes and forwards the normalized path, keeping the query as sent", async (t) => {
     const upstream = await echoUpstream(t);
