@@ -48,7 +48,8 @@ const DROP_REQUEST = new Set([
   "x-request-id",
   "x-envoy-attempt-count",
 ]);
-const DROP_RESPONSE = new Set([
+/** Hop-by-hop response headers, and `server`, which the gateway sets. */
+export const DROP_RESPONSE: ReadonlySet<string> = new Set([
   "connection",
   "keep-alive",
   "proxy-connection",

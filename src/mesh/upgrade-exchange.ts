@@ -12,7 +12,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { Cluster } from "./cluster.js";
-import { statusClass } from "./exchange.js";
+import { DROP_RESPONSE, statusClass } from "./exchange.js";
 import type { RouteConfig } from "./gateway-config.js";
 import {
   type Affinity,
@@ -50,15 +50,7 @@ const DROP_REQUEST = new Set([
 /** Left out of a 101 going down: the gateway's own server name, and framing that means nothing there. */
 const DROP_101 = new Set(["server", "keep-alive", "proxy-connection", "content-length", "transfer-encoding"]);
 /** Left out of a refused handshake's answer: hop-by-hop headers and the framing the gateway redoes. */
-const DROP_REFUSAL = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-  "server",
-  "content-length",
-]);
+const DROP_REFUSAL = new Set([...DROP_RESPONSE, "content-length"]);
 /** Bytes the client may send before the 101 that are held; past this, its connection is not read. */
 const MAX_EARLY_BYTES = 1024 * 1024;
 
