@@ -12,6 +12,13 @@ import { createLoadBalancer, HASHING_POLICIES } from "../lb/registry.js";
 import type { EndpointEntry } from "./endpoints.js";
 import type { ClusterConfig } from "./gateway-config.js";
 
+const STATUS_CLASSES = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"] as const;
+
+/** The counter key of a status; constant strings, as it runs up to three times per request. */
+export function statusClass(status: number): "1xx" | "2xx" | "3xx" | "4xx" | "5xx" {
+  return STATUS_CLASSES[Math.min(5, Math.max(1, Math.floor(status / 100)))] as "1xx";
+}
+
 export interface HostStats {
   rqTotal: number;
   rqSuccess: number;
@@ -133,6 +140,37 @@ export class Cluster {
       this.#hostStats.set(address, stats);
     }
     return stats;
+  }
+
+  /** Books an attempt on a host; the returned end gives its active request back, once. */
+  beginAttempt(address: string): () => void {
+    this.host(address).rqTotal++;
+    this.stats.rqTotal++;
+    this.activeRequests.begin(address);
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      this.activeRequests.end(address);
+    };
+  }
+
+  /** Books a response the host sent (a 5xx counts as the host's error). */
+  countResponse(address: string, status: number): void {
+    const host = this.host(address);
+    if (status >= 500) host.rqError++;
+    else host.rqSuccess++;
+    this.stats.byClass[statusClass(status)]++;
+  }
+
+  /** Books an attempt that got no response: a failed connect, or a reset. */
+  countFailure(address: string, connectFailure: boolean): void {
+    const host = this.host(address);
+    host.rqError++;
+    if (connectFailure) {
+      host.cxConnectFail++;
+      this.stats.cxConnectFail++;
+    } else this.stats.rqReset++;
   }
 
   /** Current endpoints with their counters (counters of removed endpoints are dropped). */

@@ -58,13 +58,6 @@ export const DROP_RESPONSE: ReadonlySet<string> = new Set([
   "server",
 ]);
 
-const STATUS_CLASSES = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"] as const;
-
-/** The counter key of a status; constant strings, as it runs up to three times per request. */
-export function statusClass(status: number): "1xx" | "2xx" | "3xx" | "4xx" | "5xx" {
-  return STATUS_CLASSES[Math.min(5, Math.max(1, Math.floor(status / 100)))] as "1xx";
-}
-
 export class Exchange {
   readonly #host: ExchangeHost;
   readonly #req: IncomingMessage;
@@ -207,16 +200,7 @@ export class Exchange {
     }
     const address = host.address;
     this.#previous.add(address);
-    const hostStats = cluster.host(address);
-    hostStats.rqTotal++;
-    cluster.stats.rqTotal++;
-    cluster.activeRequests.begin(address);
-    let active = true;
-    const settle = () => {
-      if (!active) return;
-      active = false;
-      cluster.activeRequests.end(address);
-    };
+    const settle = cluster.beginAttempt(address);
     this.#endActive = settle;
     const started = performance.now();
     const upstream: UpstreamRequest = new UpstreamRequest(
@@ -235,13 +219,11 @@ export class Exchange {
             // The rest of this response is not wanted: drop the connection rather than drain it.
             upstream.abort();
             settle();
-            hostStats.rqError++;
+            cluster.host(address).rqError++;
             this.#retry();
             return;
           }
           this.#respond(head, address, started);
-          if (head.status >= 500) hostStats.rqError++;
-          else hostStats.rqSuccess++;
         },
         // Node holds the head back until the first body write. Most bodies arrive in the read that
         // carried the head; a slow first byte (a stream, a long poll) must not hold the head, which
@@ -266,7 +248,7 @@ export class Exchange {
         },
         error: (failure) => {
           settle();
-          this.#failed(upstream, failure, hostStats);
+          this.#failed(upstream, failure, address);
         },
       },
       cluster.config.connectTimeoutMs,
@@ -277,18 +259,9 @@ export class Exchange {
     if (this.#bodyEnded) upstream.end();
   }
 
-  #failed(
-    upstream: UpstreamRequest,
-    failure: UpstreamFailure,
-    hostStats: { rqError: number; cxConnectFail: number },
-  ): void {
-    const cluster = this.#cluster;
+  #failed(upstream: UpstreamRequest, failure: UpstreamFailure, address: string): void {
     if (this.#done || this.#upstream !== upstream) return;
-    hostStats.rqError++;
-    if (failure.kind === "connect-failure") {
-      hostStats.cxConnectFail++;
-      cluster.stats.cxConnectFail++;
-    } else cluster.stats.rqReset++;
+    this.#cluster.countFailure(address, failure.kind === "connect-failure");
     if (this.#res.headersSent) {
       this.#res.destroy();
       this.#finish();
@@ -339,7 +312,7 @@ export class Exchange {
       "server",
       "istio-envoy",
     );
-    this.#cluster.stats.byClass[statusClass(head.status)]++;
+    this.#cluster.countResponse(address, head.status);
     this.#host.countUpstream(head.status);
     this.#closeIfBodyPending();
     // The parser has refused every name and value Node would not write, so this cannot throw.

@@ -12,11 +12,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { SessionAffinityError } from "../errors.js";
 import { type RandomSource, seededRandom } from "../lb/random-source.js";
-import type { Cluster } from "./cluster.js";
-import { Exchange, type ExchangeHost, statusClass } from "./exchange.js";
-import type { GatewayConfig } from "./gateway-config.js";
+import { type Cluster, statusClass } from "./cluster.js";
+import { Exchange, type ExchangeHost } from "./exchange.js";
+import type { GatewayConfig, RouteConfig } from "./gateway-config.js";
 import { normalizePath, requestTarget } from "./normalize-path.js";
-import { pickDestination, type RouteRequest, routeRequest } from "./routes.js";
+import { pickDestination, routeRequest } from "./routes.js";
 import { UpgradeExchange, type UpgradeHost, writeLocalReply } from "./upgrade-exchange.js";
 import { ConnectionPool } from "./upstream/connection-pool.js";
 import type { BodyFraming } from "./upstream/upstream-request.js";
@@ -67,6 +67,14 @@ interface RequestView {
   readonly path: string | undefined;
   /** More header fields than Envoy's default `max_headers_count` (100): a 431. */
   readonly tooManyHeaders: boolean;
+}
+
+/** A local reply refusing a request; `close` for a codec error, after which the connection closes. */
+interface Refusal {
+  readonly status: number;
+  readonly body: string;
+  readonly flags: string;
+  readonly close?: boolean;
 }
 
 /** Envoy's HTTP/1 defaults, which Istio leaves alone: 60 KiB of request headers, at most 100 of them. */
@@ -219,8 +227,7 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
 
   /** A reply of the gateway itself; `flags` are Envoy's response flags (NR, UH, UF…), counted when set. */
   #local(res: ServerResponse, status: number, body: string, flags: string): void {
-    if (flags) this.stats.responseFlags[flags] = (this.stats.responseFlags[flags] ?? 0) + 1;
-    this.stats.byClass[statusClass(status)]++;
+    this.countLocal(status, flags);
     res.writeHead(status, [
       "content-length",
       String(Buffer.byteLength(body)),
@@ -249,51 +256,61 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
       this.#inFlight.set(socket, left);
       if (left === 0) this.#waitingUpgrade.get(socket)?.();
     });
-    const { config, clusters } = this.#options.snapshot();
-    const { headers, hosts, authority, framing, path, tooManyHeaders } = readRequest(req);
-    if (tooManyHeaders) {
+    const view = readRequest(req);
+    const admitted = this.#admit(req, view, undefined);
+    if ("status" in admitted) {
       req.resume();
-      res.shouldKeepAlive = false;
-      this.#closing.add(req.socket);
-      this.#local(res, 431, "Request Header Fields Too Large", "DPE");
+      if (admitted.close) {
+        res.shouldKeepAlive = false;
+        this.#closing.add(socket);
+      }
+      this.#local(res, admitted.status, admitted.body, admitted.flags);
       return;
     }
+    const { route, cluster, path } = admitted;
+    exchange = new Exchange(this, req, res, route, cluster, {
+      path,
+      headers: view.headers,
+      framing: view.framing,
+    });
+    exchange.start();
+  }
+
+  /**
+   * What Envoy decides before its router, in its order, for plain requests and upgrades alike: the
+   * header limits, one Host, a normalizable path, a matching route, and for an upgrade (`upgrade`
+   * is its protocol) a configured kind; then the route's destination cluster, drawn for weighted
+   * routes. The route and cluster the request takes, or the local reply that refuses it.
+   */
+  #admit(
+    req: IncomingMessage,
+    view: RequestView,
+    upgrade: string | undefined,
+  ): { route: RouteConfig; cluster: Cluster; path: string } | Refusal {
+    if (view.tooManyHeaders)
+      return { status: 431, body: "Request Header Fields Too Large", flags: "DPE", close: true };
     // RFC 9112 §3.2: more than one Host is a 400. Node keeps the first for routing but the raw headers
     // would carry both upstream, where a server that reads the last one sees another virtual host.
-    if (hosts > 1) {
-      req.resume();
-      res.shouldKeepAlive = false;
-      this.#closing.add(req.socket);
-      this.#local(res, 400, "", "DPE");
-      return;
-    }
-    if (path === undefined) {
-      req.resume();
-      this.#local(res, 400, "", "");
-      return;
-    }
-    const routeRequestView: RouteRequest = {
+    if (view.hosts > 1) return { status: 400, body: "", flags: "DPE", close: true };
+    const path = view.path;
+    if (path === undefined) return { status: 400, body: "", flags: "" };
+    const { config, clusters } = this.#options.snapshot();
+    const route = routeRequest(config, {
       method: req.method ?? "GET",
       path,
-      authority,
-      headers,
-    };
-    const route = routeRequest(config, routeRequestView);
+      authority: view.authority,
+      headers: view.headers,
+    });
     if (!route) {
       this.stats.noRoute++;
-      req.resume();
-      this.#local(res, 404, "", "NR");
-      return;
+      return { status: 404, body: "", flags: "NR" };
     }
+    // Envoy's upgrade_failed: the route matched, but upgrades of this kind are not configured.
+    if (upgrade !== undefined && upgrade !== "websocket") return { status: 403, body: "", flags: "" };
     const clusterName = pickDestination(route, (total) => this.#draw(total));
     const cluster = clusterName === undefined ? undefined : clusters.get(clusterName);
-    if (!cluster) {
-      req.resume();
-      this.#local(res, 503, "no healthy upstream", "UH");
-      return;
-    }
-    exchange = new Exchange(this, req, res, route, cluster, { path, headers, framing });
-    exchange.start();
+    if (!cluster) return { status: 503, body: "no healthy upstream", flags: "UH" };
+    return { route, cluster, path };
   }
 
   local(res: ServerResponse, status: number, body: string, flags: string): void {
@@ -335,38 +352,19 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     this.stats.rqTotal++;
     this.stats.rqActive++;
     socket.once("close", () => this.stats.rqActive--);
-    const refused = this.#tunnel(req, socket, early);
-    if (refused) {
-      this.countLocal(refused.status, refused.flags);
-      writeLocalReply(socket, refused.status, refused.body);
+    const view = readRequest(req);
+    const admitted = this.#admit(req, view, protocol);
+    if ("status" in admitted) {
+      this.countLocal(admitted.status, admitted.flags);
+      writeLocalReply(socket, admitted.status, admitted.body);
+      return;
     }
-  }
-
-  /** Starts the WebSocket exchange, or says which local reply refuses it. */
-  #tunnel(
-    req: IncomingMessage,
-    socket: Socket,
-    early: Buffer,
-  ): { status: number; body: string; flags: string } | undefined {
-    const { headers, hosts, authority, path, tooManyHeaders } = readRequest(req);
-    if (tooManyHeaders) return { status: 431, body: "Request Header Fields Too Large", flags: "DPE" };
-    if (hosts > 1) return { status: 400, body: "", flags: "DPE" };
-    if (path === undefined) return { status: 400, body: "", flags: "" };
-    const method = req.method ?? "GET";
-    const { config, clusters } = this.#options.snapshot();
-    const route = routeRequest(config, { method, path, authority, headers });
-    if (!route) {
-      this.stats.noRoute++;
-      return { status: 404, body: "", flags: "NR" };
-    }
-    // Envoy's upgrade_failed: the route matched, but upgrades of this kind are not configured.
-    if ((req.headers.upgrade ?? "").trim().toLowerCase() !== "websocket")
-      return { status: 403, body: "", flags: "" };
-    const clusterName = pickDestination(route, (total) => this.#draw(total));
-    const cluster = clusterName === undefined ? undefined : clusters.get(clusterName);
-    if (!cluster) return { status: 503, body: "no healthy upstream", flags: "UH" };
-    new UpgradeExchange(this, socket, early, route, cluster, { method, path, headers }).start();
-    return undefined;
+    const { route, cluster, path } = admitted;
+    new UpgradeExchange(this, socket, early, route, cluster, {
+      method: req.method ?? "GET",
+      path,
+      headers: view.headers,
+    }).start();
   }
 
   countUpstream(status: number): void {

@@ -83,7 +83,7 @@ export function pickHost(
     override ??
     selectHost(cluster.lb, {
       hash: affinity.hash,
-      previousHosts: previous as Set<string>,
+      previousHosts: previous,
       policy: route.retry,
     })
   );

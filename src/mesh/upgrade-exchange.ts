@@ -12,7 +12,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { Cluster } from "./cluster.js";
-import { DROP_RESPONSE, statusClass } from "./exchange.js";
+import { DROP_RESPONSE } from "./exchange.js";
 import type { RouteConfig } from "./gateway-config.js";
 import {
   type Affinity,
@@ -186,15 +186,7 @@ export class UpgradeExchange implements ConnectionUser {
     const address = host.address;
     this.#address = address;
     this.#previous.add(address);
-    cluster.host(address).rqTotal++;
-    cluster.stats.rqTotal++;
-    cluster.activeRequests.begin(address);
-    let active = true;
-    this.#endActive = () => {
-      if (!active) return;
-      active = false;
-      cluster.activeRequests.end(address);
-    };
+    this.#endActive = cluster.beginAttempt(address);
     this.#parser = new ResponseParser({
       head: (head) => this.#onHead(head),
       body: (chunk) => this.#onRefusalBody(chunk),
@@ -345,10 +337,7 @@ export class UpgradeExchange implements ConnectionUser {
   /** Books a response from upstream; the route timeout ends here. */
   #answered(status: number): void {
     if (this.#timer) clearTimeout(this.#timer);
-    const hostStats = this.#cluster.host(this.#address);
-    if (status >= 500) hostStats.rqError++;
-    else hostStats.rqSuccess++;
-    this.#cluster.stats.byClass[statusClass(status)]++;
+    this.#cluster.countResponse(this.#address, status);
     this.#host.countUpstream(status);
   }
 
@@ -367,12 +356,7 @@ export class UpgradeExchange implements ConnectionUser {
 
   #failed(kind: UpstreamFailureKind, detail: string): void {
     if (this.#done) return;
-    const cluster = this.#cluster;
-    cluster.host(this.#address).rqError++;
-    if (kind === "connect-failure") {
-      cluster.host(this.#address).cxConnectFail++;
-      cluster.stats.cxConnectFail++;
-    } else cluster.stats.rqReset++;
+    this.#cluster.countFailure(this.#address, kind === "connect-failure");
     this.#dropConnection();
     if (this.#refusing) {
       // Cut while the refusal's body was going down: the client's copy is cut too.
