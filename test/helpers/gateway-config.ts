@@ -17,6 +17,19 @@ metadata: {name: session-svc}
 spec: {selector: {app: session}, ports: [{name: http, port: 80, targetPort: http}]}
 `;
 
+/** A VirtualService `session` on the walkthrough's Gateway, all hosts, with one HTTP route `route`. */
+export const virtualServiceYaml = (route: string) => `
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: session}
+spec:
+  hosts: ["*"]
+  gateways: [session-gateway]
+  http:
+    - route: ${route}
+`;
+
 /** What istiod would push for the Gateways, VirtualServices, DestinationRules and Services in `yaml`. */
 export function gatewayConfigFromYaml(yaml: string, file = "test.yaml"): GatewayConfig {
   const objects = parseManifests(yaml, file).documents.map(toMeshObject);

@@ -3,7 +3,11 @@ import { describe, it } from "node:test";
 import { parseManifests } from "../../src/manifests/index.js";
 import { buildGatewayConfig } from "../../src/mesh/gateway-config.js";
 import { toMeshObject } from "../../src/mesh/model.js";
-import { GATEWAY_AND_SERVICE_YAML, gatewayConfigFromYaml } from "../helpers/gateway-config.js";
+import {
+  GATEWAY_AND_SERVICE_YAML,
+  gatewayConfigFromYaml,
+  virtualServiceYaml,
+} from "../helpers/gateway-config.js";
 
 const BASE = GATEWAY_AND_SERVICE_YAML;
 
@@ -11,17 +15,7 @@ function build(extra: string) {
   return gatewayConfigFromYaml(BASE + extra, "t.yaml");
 }
 
-const vs = (route: string) => `
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: session}
-spec:
-  hosts: ["*"]
-  gateways: [session-gateway]
-  http:
-    - route: ${route}
-`;
+const vs = virtualServiceYaml;
 
 const cookieRule = (where = "trafficPolicy") => `
 ---

@@ -16,7 +16,11 @@ import { Cluster } from "../../src/mesh/cluster.js";
 import { type GatewaySnapshot, IngressGateway } from "../../src/mesh/gateway.js";
 import type { ClusterConfig } from "../../src/mesh/gateway-config.js";
 import { type ResponseHead, ResponseParser } from "../../src/mesh/upstream/response-parser.js";
-import { GATEWAY_AND_SERVICE_YAML, gatewayConfigFromYaml } from "../helpers/gateway-config.js";
+import {
+  GATEWAY_AND_SERVICE_YAML,
+  gatewayConfigFromYaml,
+  virtualServiceYaml,
+} from "../helpers/gateway-config.js";
 import { closedPort, sleep, tcpServer, unansweredAddress, waitFor, within } from "../helpers/loopback.js";
 
 // --- configuration: what istiod would push for a one-route, one-service setup ---------------------------
@@ -39,17 +43,7 @@ kind: DestinationRule
 metadata: {name: session}
 spec:
   host: session-svc
-  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}${route.connectTimeout === undefined ? "" : `, connectionPool: {tcp: {connectTimeout: ${route.connectTimeout}}}`}}
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: session}
-spec:
-  hosts: ["*"]
-  gateways: [session-gateway]
-  http:
-    - route: [{destination: {host: session-svc}}]
-${route.retries === undefined ? "" : `      retries: ${route.retries}\n`}${route.timeout === undefined ? "" : `      timeout: ${route.timeout}\n`}`;
+  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}${route.connectTimeout === undefined ? "" : `, connectionPool: {tcp: {connectTimeout: ${route.connectTimeout}}}`}}${virtualServiceYaml("[{destination: {host: session-svc}}]")}${route.retries === undefined ? "" : `      retries: ${route.retries}\n`}${route.timeout === undefined ? "" : `      timeout: ${route.timeout}\n`}`;
 }
 
 function snapshot(addresses: readonly string[], route: RouteOptions = {}): GatewaySnapshot {
