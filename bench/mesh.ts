@@ -6,7 +6,8 @@
  * session stores. Writes the `mesh` section of BENCHMARKS.md.
  * Run: node --import tsx bench/mesh.ts   (needs nginx and haproxy: apt-get install -y nginx haproxy)
  * Knobs (env): BENCH_ROUNDS (2), BENCH_DURATION seconds (8), BENCH_WARMUP seconds (2),
- * BENCH_CONNECTIONS (50), BENCH_UP_RUNS (3), BENCH_FIXED_RATE req/s (2000), BENCH_FIXED_DURATION s (5).
+ * BENCH_CONNECTIONS (50), BENCH_UP_RUNS (3), BENCH_FIXED_RATE req/s (2000), BENCH_FIXED_DURATION s (5),
+ * BENCH_ONLY (comma-separated target keys, e.g. `gateway,http-proxy`: those only, printed, BENCHMARKS.md untouched).
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
@@ -53,6 +54,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const UP_RUNS = Number(process.env.BENCH_UP_RUNS ?? 3);
 const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 2000);
 const FIXED_DURATION = Number(process.env.BENCH_FIXED_DURATION ?? 5);
+const ONLY = process.env.BENCH_ONLY?.split(",").map((key) => key.trim());
 const REPLICAS = 5;
 const DEPLOYMENT = "session-deployment";
 const STICKY_CLIENTS = 20;
@@ -158,7 +160,7 @@ function findBinary(name: string): string | undefined {
   return undefined;
 }
 
-/** Compiled JS for the gateway and the http-proxy peer, so neither pays for tsx's loader hooks. */
+/** Compiled JS for the gateway and the Node peers, so none pays for tsx's loader hooks. */
 function build(): void {
   execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
   const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
@@ -171,6 +173,7 @@ function build(): void {
       ...["--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022"],
       ...["--strict", "--skipLibCheck", "--types", "node", "--esModuleInterop"],
       join(ROOT, "bench", "peers", "http-proxy-hash.ts"),
+      join(ROOT, "bench", "peers", "bare-proxy.ts"),
     ],
     { cwd: ROOT, stdio: "inherit" },
   );
@@ -628,6 +631,20 @@ function targets(up: Up, nginx: string, haproxy: string): Target[] {
         );
       },
     },
+    {
+      key: "bare-proxy",
+      label: "bare Node proxy (floor)",
+      hashing: true,
+      start: async (replicas) => {
+        const port = await freePort();
+        return startServer(process.execPath, [join(PEERS_OUT, "bare-proxy.js")], "bare Node proxy", port, {
+          PATH: process.env.PATH ?? "",
+          NODE_ENV: "production",
+          PORT: String(port),
+          UPSTREAMS: replicas.map((r) => r.address).join(","),
+        });
+      },
+    },
   ];
 }
 
@@ -678,7 +695,9 @@ async function main(): Promise<void> {
   if (!up) throw new Error("BENCH_UP_RUNS must be at least 1");
   try {
     let replicas = await replicasOf(up);
-    const list = targets(up, nginx, haproxy);
+    const list = targets(up, nginx, haproxy).filter((t) => !ONLY || ONLY.includes(t.key));
+    if (list.length === 0)
+      throw new Error(`BENCH_ONLY names no target (keys: direct, gateway, nginx, haproxy, http-proxy)`);
     const runs = new Map<string, Record<Mode, Measured>[]>(list.map((t) => [t.key, []]));
     const spreads = new Map<string, string>();
     for (let round = 1; round <= ROUNDS; round++) {
@@ -705,6 +724,17 @@ async function main(): Promise<void> {
 
     const best = (key: string, mode: Mode): Measured =>
       (runs.get(key) ?? []).map((r) => r[mode]).reduce((a, b) => (b.rps > a.rps ? b : a));
+    if (ONLY) {
+      for (const target of list) {
+        for (const mode of MODES) {
+          const m = best(target.key, mode);
+          console.log(
+            `best ${target.key} ${mode}: ${fmt(m.rps)} req/s, proxy ${fmt(m.proxyCpuUs)} µs/req, replicas ${fmt(m.replicasCpuUs)} µs/req`,
+          );
+        }
+      }
+      return;
+    }
     // The fixed-rate latency of the round with the lowest p50, as req/s takes the best round.
     const fixedBest = (key: string, mode: Mode): Measured =>
       (runs.get(key) ?? []).map((r) => r[mode]).reduce((a, b) => (b.fixedP50 < a.fixedP50 ? b : a));
@@ -744,6 +774,10 @@ async function main(): Promise<void> {
     const cpuRatio = MODES.map(
       (mode) => best("http-proxy", mode).proxyCpuUs / best("gateway", mode).proxyCpuUs,
     );
+    // The bare proxy forwards and nothing else: its lead over http-proxy is the most any Node proxy gets here.
+    const ceiling = MODES.map((mode) => best("bare-proxy", mode).rps / best("http-proxy", mode).rps);
+    const ofCeiling = MODES.map((mode) => best("gateway", mode).rps / best("bare-proxy", mode).rps);
+    const bareCpu = MODES.map((mode) => best("bare-proxy", mode).proxyCpuUs);
     const upSorted = [...upTimes].sort((a, b) => a - b);
     const upMedian = upSorted[Math.floor(upSorted.length / 2)] as number;
     const targetRows = [
@@ -770,13 +804,13 @@ async function main(): Promise<void> {
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
     const loadAfter = loadavg();
     const la = (l: number[]) => l.map((x) => x.toFixed(1)).join(" / ");
-    const markdown = `## Local mesh: gateway vs. nginx, HAProxy, http-proxy (\`bench/mesh.ts\`)
+    const markdown = `## Local mesh: gateway vs. nginx, HAProxy, http-proxy and a bare Node proxy (\`bench/mesh.ts\`)
 
 ${machineLine()}
 ${versions.nginx}, ${versions.haproxy}, http-proxy ${versions.httpProxy}.
 
 One \`node dist/cli/main.js up\` (built output, \`deploy/\` applied, 5 replicas, memory store) supplies the
-gateway and the five replica processes; nginx, HAProxy and the http-proxy peer are then put in front of
+gateway and the five replica processes; nginx, HAProxy, the http-proxy peer and the bare Node proxy are then put in front of
 the same five replicas one at a time (each started fresh per round, killed after), and one replica
 is also hit directly as the baseline. Before each target's turn the replicas are replaced (\`rollout
 restart\`), so every target starts from empty session stores. Load: autocannon in the benchmark process, ${CONNECTIONS} connections,
@@ -840,6 +874,15 @@ The http-proxy peer builds Envoy's ring (xxh64 of \`address_i\`, ≥ 1024 entrie
 connections to the replicas alive and add X-Forwarded-For and X-Request-Id as the gateway does; nginx
 and HAProxy run one worker/thread, as the gateway is one Node event loop. The gateway also does what
 the others do not: VirtualService matching, retry bookkeeping, per-host stats.
+
+The bare Node proxy (\`bench/peers/bare-proxy.ts\`) is a yardstick, not a usable proxy: node:http downstream,
+raw keep-alive sockets upstream, the same ring and cookie, X-Forwarded-For and X-Request-Id, and nothing
+else (no routing, no header or response validation, no retries, no stats, no request bodies). It reaches
+${ceiling.map((r) => `${r.toFixed(2)}×`).join(" / ")} the http-proxy peer (same-session / new-client) at
+${bareCpu.map((c) => fmt(c)).join(" / ")} µs of CPU per request, which is about the most any proxy on one
+Node event loop gets on these cores: per-request kernel work (two loopback writes that wake another
+process, two reads) and Node's HTTP server are most of its cost. The gateway does Envoy's work on top
+and reaches ${ofCeiling.map((r) => `${r.toFixed(2)}×`).join(" / ")} of the bare proxy's requests/s.
 `;
     console.log(markdown);
     await writeSection("mesh", markdown);
