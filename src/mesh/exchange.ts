@@ -82,6 +82,12 @@ export class Exchange {
   /** Ends the current attempt's active-request count (least request reads it); idempotent. */
   #endActive: (() => void) | undefined;
   #waitingForDrain = false;
+  /** A body chunk not yet passed to the response (see the handler's `data`). */
+  #held: Buffer | undefined;
+  /** Whether the upstream's head has been written to the response. */
+  #responding = false;
+  /** Whether the response has gone on to Node's socket (head flushed or body written). */
+  #streaming = false;
 
   constructor(
     host: ExchangeHost,
@@ -225,25 +231,38 @@ export class Exchange {
           }
           this.#respond(head, address, started);
         },
-        // Node holds the head back until the first body write. Most bodies arrive in the read that
-        // carried the head; a slow first byte (a stream, a long poll) must not hold the head, which
-        // Envoy forwards at once.
-        headOnly: () => {
-          if (!this.#done) this.#res.flushHeaders();
-        },
-        data: (chunk) => {
-          if (!this.#res.write(chunk) && !this.#waitingForDrain) {
-            this.#waitingForDrain = true;
-            upstream.pause();
-            this.#res.once("drain", () => {
-              this.#waitingForDrain = false;
-              upstream.resume();
-            });
+        // Node holds the head back until the first body write, and Envoy forwards what it has at once:
+        // a body still to come (a stream, a long poll) must not hold the head or the bytes so far.
+        readDone: () => {
+          if (this.#done) return;
+          const held = this.#held;
+          this.#held = undefined;
+          if (held) this.#write(held, upstream);
+          else if (this.#responding && !this.#streaming) {
+            this.#res.flushHeaders();
+            this.#streaming = true;
           }
+        },
+        // The first chunk waits for the end of its read: a response that ends there (most) leaves in
+        // one `end(chunk)`, the cheapest path through Node's response.
+        data: (chunk) => {
+          const held = this.#held;
+          if (!this.#streaming && held === undefined) {
+            this.#held = chunk;
+            return;
+          }
+          if (held) {
+            this.#held = undefined;
+            this.#write(held, upstream);
+          }
+          this.#write(chunk, upstream);
         },
         end: () => {
           settle();
-          this.#res.end();
+          const held = this.#held;
+          this.#held = undefined;
+          if (held) this.#res.end(held);
+          else this.#res.end();
           this.#finish();
         },
         error: (failure) => {
@@ -257,6 +276,18 @@ export class Exchange {
     if (this.#framing === "none") return;
     for (const chunk of this.#body) upstream.write(chunk);
     if (this.#bodyEnded) upstream.end();
+  }
+
+  #write(chunk: Buffer, upstream: UpstreamRequest): void {
+    this.#streaming = true;
+    if (!this.#res.write(chunk) && !this.#waitingForDrain) {
+      this.#waitingForDrain = true;
+      upstream.pause();
+      this.#res.once("drain", () => {
+        this.#waitingForDrain = false;
+        upstream.resume();
+      });
+    }
   }
 
   #failed(upstream: UpstreamRequest, failure: UpstreamFailure, address: string): void {
@@ -317,5 +348,6 @@ export class Exchange {
     this.#closeIfBodyPending();
     // The parser has refused every name and value Node would not write, so this cannot throw.
     this.#res.writeHead(head.status, out);
+    this.#responding = true;
   }
 }

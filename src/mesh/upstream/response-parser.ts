@@ -38,6 +38,8 @@ const LF = 0x0a;
 const MAX_CHUNK_SIZE_DIGITS = 12;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
+/** content-length, transfer-encoding, connection and keep-alive. */
+const FRAMING_NAME_LENGTHS: ReadonlySet<number> = new Set([14, 17, 10]);
 
 type State =
   | "head"
@@ -200,8 +202,9 @@ export class ResponseParser {
   }
 
   #head(text: string): void {
-    const lines = text.split("\r\n");
-    const match = STATUS_LINE.exec(lines[0] ?? "");
+    let eol = text.indexOf("\r\n");
+    if (eol < 0) eol = text.length;
+    const match = STATUS_LINE.exec(text.slice(0, eol));
     if (!match) throw new ResponseParseError("malformed status line");
     const http10 = match[1] === "0";
     const status = Number(match[2]);
@@ -211,15 +214,18 @@ export class ResponseParser {
     let chunked = false;
     let close = http10;
     let keepAliveTimeoutMs: number | undefined;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      const colon = line.indexOf(":");
-      if (colon <= 0) throw new ResponseParseError("malformed header line");
-      const name = line.slice(0, colon);
+    for (let start = eol + 2; start < text.length; start = eol + 2) {
+      eol = text.indexOf("\r\n", start);
+      if (eol < 0) eol = text.length;
+      const colon = text.indexOf(":", start);
+      if (colon <= start || colon > eol) throw new ResponseParseError("malformed header line");
+      const name = text.slice(start, colon);
       if (!TOKEN.test(name)) throw new ResponseParseError(`invalid header name ${JSON.stringify(name)}`);
-      const value = trimOws(line, colon + 1);
+      const value = trimOws(text, colon + 1, eol);
       if (hasControlCharacter(value)) throw new ResponseParseError(`invalid character in header ${name}`);
       headers.push(name, value);
+      // Only names of these lengths can be one of the framing headers below.
+      if (!FRAMING_NAME_LENGTHS.has(name.length)) continue;
       switch (name.toLowerCase()) {
         case "content-length": {
           if (!/^\d{1,15}$/.test(value)) throw new ResponseParseError("invalid content-length");
@@ -297,9 +303,9 @@ function chunkSize(line: string): number {
 }
 
 /** The field value without leading and trailing SP/HTAB (RFC 9110 §5.5; `trim` would also drop NBSP). */
-function trimOws(line: string, from: number): string {
+function trimOws(line: string, from: number, to: number): string {
   let start = from;
-  let end = line.length;
+  let end = to;
   while (start < end && (line.charCodeAt(start) === 0x20 || line.charCodeAt(start) === 0x09)) start++;
   while (end > start && (line.charCodeAt(end - 1) === 0x20 || line.charCodeAt(end - 1) === 0x09)) end--;
   return line.slice(start, end);

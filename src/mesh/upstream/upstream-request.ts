@@ -21,8 +21,11 @@ export interface UpstreamHandler {
   head(head: ResponseHead): void;
   data(chunk: Buffer): void;
   end(): void;
-  /** The head arrived and the read that carried it held no body: the body will come later, if at all. */
-  headOnly(): void;
+  /**
+   * A read from the connection was handed over and the response goes on: what it carried may be
+   * passed on now (a later read may take a while). Not called after `end` or `error`.
+   */
+  readDone(): void;
   /** The exchange failed; after `head` this means the response was cut short. */
   error(failure: UpstreamFailure): void;
 }
@@ -50,8 +53,6 @@ export class UpstreamRequest implements ConnectionUser {
   #requestEnded: boolean;
   #responseStarted = false;
   #settled = false;
-  /** Set by the head, cleared by body bytes: whether the current read ended between head and body. */
-  #headOnly = false;
   #drain: (() => void) | undefined;
 
   constructor(
@@ -70,13 +71,9 @@ export class UpstreamRequest implements ConnectionUser {
         if (!this.#settled) this.#onHead(h);
       },
       body: (chunk) => {
-        this.#headOnly = false;
         if (!this.#settled) this.#handler.data(chunk);
       },
-      end: () => {
-        this.#headOnly = false;
-        this.#onEnd();
-      },
+      end: () => this.#onEnd(),
     });
     this.#parser.reset(head.method === "HEAD");
     let text = `${head.method} ${head.path} HTTP/1.1\r\n`;
@@ -149,10 +146,7 @@ export class UpstreamRequest implements ConnectionUser {
   data(chunk: Buffer): void {
     try {
       this.#parser.feed(chunk);
-      if (this.#headOnly) {
-        this.#headOnly = false;
-        if (!this.#settled) this.#handler.headOnly();
-      }
+      if (!this.#settled) this.#handler.readDone();
     } catch (error) {
       if (!(error instanceof ResponseParseError)) throw error;
       this.#fail({ kind: "protocol-error", detail: error.message });
@@ -181,7 +175,6 @@ export class UpstreamRequest implements ConnectionUser {
   #onHead(head: ResponseHead): void {
     this.#responseStarted = true;
     this.#keepAliveTimeoutMs = head.keepAliveTimeoutMs;
-    this.#headOnly = true;
     this.#handler.head(head);
   }
 

@@ -116,7 +116,7 @@ function send(
         hooks.head?.(request);
       },
       // The gateway test "forwards the response head at once" covers this end to end.
-      headOnly: () => {},
+      readDone: () => {},
       data: (chunk) => {
         outcome.calls.push("data");
         chunks.push(Buffer.from(chunk));
