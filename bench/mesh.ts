@@ -5,7 +5,7 @@
  * the gateway succeeds. The replicas are replaced before each target's turn, so each starts from empty
  * session stores. Writes the `mesh` section of BENCHMARKS.md.
  * Run: node --import tsx bench/mesh.ts   (needs nginx and haproxy: apt-get install -y nginx haproxy)
- * Knobs (env): BENCH_ROUNDS (2), BENCH_DURATION seconds (8), BENCH_WARMUP seconds (2),
+ * Knobs (env): BENCH_ROUNDS (3), BENCH_DURATION seconds (8), BENCH_WARMUP seconds (2),
  * BENCH_CONNECTIONS (50), BENCH_UP_RUNS (3), BENCH_FIXED_RATE req/s (2000), BENCH_FIXED_DURATION s (5),
  * BENCH_ONLY (comma-separated target keys, e.g. `gateway,http-proxy`: those only, printed, BENCHMARKS.md untouched).
  */
@@ -47,7 +47,7 @@ const autocannon = createRequire(import.meta.url)("autocannon") as Cannon;
 
 const ROOT = join(import.meta.dirname, "..");
 const PEERS_OUT = join(ROOT, ".tmp", "bench-mesh-peers");
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
