@@ -15,6 +15,10 @@ export interface RedisCluster {
   /** Ports of the nodes that are masters right now. */
   masters(): Promise<number[]>;
   waitHealthy(timeoutMs: number): Promise<void>;
+  /** The hash slot of `key` (CLUSTER KEYSLOT). */
+  keySlot(key: string): Promise<number>;
+  /** The slot ranges the master on `port` serves now, `[first, last]` each. */
+  slotsOf(port: number): Promise<[number, number][]>;
   /** Every replica has finished its first sync: until then it refuses to fail over (its data is too old). */
   waitReplicasSynced(timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
@@ -54,16 +58,35 @@ export async function startRedisCluster(masters = 3, replicasPerMaster = 0): Pro
   const info = async (port: number, command: string[]) =>
     (await run("redis-cli", ["-p", String(port), ...command], { timeout: 5000 })).stdout;
 
+  // Asked of the first node that answers: any of them may be the one a test stopped.
+  const anyNode = async (command: string[]) => {
+    for (const n of nodes) {
+      const answer = await info(n.port, command).catch(() => "");
+      if (answer) return answer;
+    }
+    return "";
+  };
+
   const cluster: RedisCluster = {
     nodes,
     seeds,
+    async keySlot(key) {
+      return Number((await anyNode(["cluster", "keyslot", key])).trim());
+    },
+    async slotsOf(port) {
+      const line = (await anyNode(["cluster", "nodes"]))
+        .split("\n")
+        .find((l) => l.split(" ")[1]?.split("@")[0]?.endsWith(`:${port}`));
+      // Fields 9 on are slots: "first-last" or a single slot ("[…]" entries are slots in migration).
+      return (line?.split(" ").slice(8) ?? [])
+        .filter((f) => /^\d+(-\d+)?$/.test(f))
+        .map((f) => {
+          const [first, last] = f.split("-").map(Number) as [number, number | undefined];
+          return [first, last ?? first];
+        });
+    },
     async masters() {
-      // Asked of the first node that answers: any of them may be the one a test stopped.
-      let live = "";
-      for (const n of nodes) {
-        live = await info(n.port, ["cluster", "nodes"]).catch(() => "");
-        if (live) break;
-      }
+      const live = await anyNode(["cluster", "nodes"]);
       return live
         .split("\n")
         .filter((l) => l.includes("master") && !l.includes("fail"))

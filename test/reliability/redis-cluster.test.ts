@@ -34,6 +34,8 @@ test("Redis Cluster: a master stopped under load fails over and the service keep
   const victimPort = masters.find((p) => p !== cluster.nodes[0]?.port);
   const victim = cluster.nodes.find((n) => n.port === victimPort);
   assert.ok(victim);
+  const victimSlots = await cluster.slotsOf(victim.port);
+  assert.ok(victimSlots.length > 0, "the victim serves slots");
   let running = true;
   let requests = 0;
   let lastOk = 0;
@@ -69,6 +71,17 @@ test("Redis Cluster: a master stopped under load fails over and the service keep
     c.slice(1).flatMap((n, k) => (n <= (c[k] as number) ? [`#${i}`] : [])),
   );
   const final = await Promise.all(jars.map((_, i) => get(i)));
+  // Redis Cluster replicates asynchronously: increments the killed master acknowledged but had not yet
+  // passed to its replica are lost with it, so those sessions may count back. Any other session must not.
+  const victimSessions = new Set<string>();
+  for (const [i, jar] of jars.entries()) {
+    const id = jar.value?.split("=")[1]?.split(".")[0];
+    assert.ok(id, `session #${i} has an id`);
+    const slot = await cluster.keySlot(`session:${id}`);
+    if (victimSlots.some(([first, last]) => slot >= first && slot <= last)) victimSessions.add(`#${i}`);
+  }
+  const countedBack = new Set(backwards);
+  const unexplained = [...countedBack].filter((s) => !victimSessions.has(s));
   record({
     group: "faults",
     scenario: "Redis Cluster (3 masters + 3 replicas): a master SIGKILLed under load",
@@ -77,8 +90,10 @@ test("Redis Cluster: a master stopped under load fails over and the service keep
     badInputs: 0,
     requests: requests + jars.length * 2,
     failed: failures.length,
-    sessionsLost: backwards.length,
-    notes: `failures all 503 + Retry-After while the slots had no master; every session served after the failover`,
+    sessionsLost: countedBack.size,
+    notes:
+      `failures all 503 + Retry-After while the slots had no master; every session served after the failover; ` +
+      `${countedBack.size} of the ${victimSessions.size} sessions on the killed master counted back (unreplicated increments)`,
   });
   assert.ok(Number.isFinite(promotedAfterMs), "a replica was promoted");
   assert.ok(lastOk > servedAgain, "served after the failover");
@@ -86,6 +101,7 @@ test("Redis Cluster: a master stopped under load fails over and the service keep
     final.filter((s) => s !== 200),
     [],
   );
-  assert.deepEqual(backwards, [], "no counter went backwards");
+  assert.ok(victimSessions.size > 0, "the killed master held sessions");
+  assert.deepEqual(unexplained, [], "only sessions on the killed master may count back");
   for (const status of failures) assert.equal(status, 503);
 });
