@@ -841,6 +841,29 @@ describe("ingress gateway: request lifetime", { timeout: 30_000 }, () => {
     assert.ok(headAfter < 1000, `the head arrived after ${headAfter.toFixed(0)} ms, with the body`);
   });
 
+  it("forwards the body bytes of a read at once, not when the response ends", async (t) => {
+    const slow = await tcpUpstream(t, (socket) => {
+      socket.once("data", () => {
+        socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nearly\r\n");
+        setTimeout(() => socket.end("4\r\nlate\r\n0\r\n\r\n"), 1500);
+      });
+    });
+    const gw = await startGateway(t, [slow.address]);
+    const sent = performance.now();
+    const first = await new Promise<{ ms: number; text: string }>((resolve, reject) => {
+      const req = httpRequest({ host: "127.0.0.1", port: gw.port, path: "/events", agent: false }, (res) => {
+        res.once("data", (chunk: Buffer) => {
+          resolve({ ms: performance.now() - sent, text: chunk.toString() });
+          res.resume();
+        });
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    assert.equal(first.text, "early");
+    assert.ok(first.ms < 1000, `the first bytes arrived after ${first.ms.toFixed(0)} ms, with the end`);
+  });
+
   it("starts the route timeout when the request is complete, so a slow upload is not cut by it", async (t) => {
     const upstream = await echoUpstream(t);
     const gw = await startGateway(t, [upstream.address], { timeout: "300ms" });
