@@ -82,7 +82,7 @@ export const upCommand: Command = {
     out.write(
       manifests.length > 0
         ? `Try: curl -c jar -b jar ${mesh.gatewayUrl}/user\n`
-        : `Empty mesh. Replay the walkthrough: session-affinity apply -f deploy/session.yaml\n`,
+        : `Empty mesh: no Gateway yet, so the gateway port answers nothing.\nReplay the walkthrough: session-affinity apply -f deploy/session.yaml\n`,
     );
     out.write("Ctrl-C stops every process the mesh started.\n");
     await new Promise<void>((resolve) => {

@@ -187,6 +187,12 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     );
     this.#server.on("connection", (socket: Socket) => {
       if (this.#sockets.has(socket)) return; // an h2c request handed back (see #upgrade)
+      // Envoy listens only on the ports of applied Gateway servers: before one exists a connection gets
+      // no HTTP at all. The port stays bound here (so it is checked at start), so it is reset, not refused.
+      if (this.#options.snapshot().config.servers.length === 0) {
+        socket.resetAndDestroy();
+        return;
+      }
       this.#sockets.add(socket);
       socket.once("close", () => this.#sockets.delete(socket));
     });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DEPLOY, startTestMesh, type TestMesh } from "../helpers/mesh.js";
+import { rawRequest } from "../helpers/raw-http.js";
 
 describe("session-affinity delete", () => {
   let tm: TestMesh;
@@ -34,7 +35,11 @@ describe("session-affinity delete", () => {
       ok.stdout,
       'gateway.networking.istio.io "session-gateway" deleted\nvirtualservice.networking.istio.io "session" deleted\n',
     );
-    assert.equal((await tm.get("/user")).status, 404, "no route once the VirtualService is gone");
+    // With the Gateway gone Envoy has no listener: a new connection gets no HTTP answer, at once.
+    const port = Number(new URL(tm.gatewayUrl).port);
+    const answer = await rawRequest(port, "GET /user HTTP/1.1\r\nhost: x\r\n\r\n", 3000);
+    assert.equal(answer.text, "", "no listener once the Gateway is gone");
+    assert.ok(answer.ms < 2000, `the connection was cut after ${answer.ms} ms, not at once`);
   });
 
   it("bad input: exit 2 with one line", async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -37,7 +37,24 @@ describe("the walkthrough, replayed on the local mesh", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it("answers 404 (no route) before a VirtualService is applied", async () => {
+  it("gives no HTTP answer before a Gateway is applied, as Envoy has no listener then", async () => {
+    const failed = await run("curl", ["-s", "--max-time", "10", `${tm.gatewayUrl}/user`]).then(
+      () => undefined,
+      (error: { code?: number; stdout?: string }) => error,
+    );
+    assert.ok(failed, "curl got an answer");
+    // 52 empty reply, 55 send failure, 56 receive failure (reset): a connection with no HTTP on it.
+    assert.ok([52, 55, 56].includes(failed.code ?? 0), `curl exit code ${failed.code}`);
+    assert.equal(failed.stdout, "");
+  });
+
+  it("answers 404 (no route, empty body) once a Gateway exists without a VirtualService", async () => {
+    const text = await readFile(join(DEPLOY, "session-gateway.yaml"), "utf8");
+    const gatewayOnly = text.split(/^---$/m).find((doc) => /^kind: Gateway$/m.test(doc));
+    assert.ok(gatewayOnly, "session-gateway.yaml holds a Gateway");
+    const file = join(dir, "gateway-only.yaml");
+    await writeFile(file, gatewayOnly);
+    await apply(tm, file);
     const r = await tm.get("/user");
     assert.equal(r.status, 404);
     assert.equal(r.body, "");
