@@ -879,10 +879,8 @@ The bare Node proxy (\`bench/peers/bare-proxy.ts\`) is a yardstick, not a usable
 raw keep-alive sockets upstream, the same ring and cookie, X-Forwarded-For and X-Request-Id, and nothing
 else (no routing, no header or response validation, no retries, no stats, no request bodies). It reaches
 ${ceiling.map((r) => `${r.toFixed(2)}×`).join(" / ")} the http-proxy peer (same-session / new-client) at
-${bareCpu.map((c) => fmt(c)).join(" / ")} µs of CPU per request, which is about the most any proxy on one
-Node event loop gets on these cores: per-request kernel work (two loopback writes that wake another
-process, two reads) and Node's HTTP server are most of its cost. The gateway does Envoy's work on top
-and reaches ${ofCeiling.map((r) => `${r.toFixed(2)}×`).join(" / ")} of the bare proxy's requests/s.
+${bareCpu.map((c) => fmt(c)).join(" / ")} µs of CPU per request: what forwarding alone costs on one Node event loop
+on these cores. The gateway does Envoy's work on top and reaches ${ofCeiling.map((r) => `${r.toFixed(2)}×`).join(" / ")} of the bare proxy's requests/s.
 `;
     console.log(markdown);
     await writeSection("mesh", markdown);
