@@ -84,8 +84,6 @@ export class Exchange {
   #waitingForDrain = false;
   /** A body chunk not yet passed to the response (see the handler's `data`). */
   #held: Buffer | undefined;
-  /** Whether the upstream's head has been written to the response. */
-  #responding = false;
   /** Whether the response has gone on to Node's socket (head flushed or body written). */
   #streaming = false;
 
@@ -238,7 +236,8 @@ export class Exchange {
           const held = this.#held;
           this.#held = undefined;
           if (held) this.#write(held, upstream);
-          else if (this.#responding && !this.#streaming) {
+          // Node's headersSent means writeHead has run; a read holding only part of the head has not got there.
+          else if (this.#res.headersSent && !this.#streaming) {
             this.#res.flushHeaders();
             this.#streaming = true;
           }
@@ -348,6 +347,5 @@ export class Exchange {
     this.#closeIfBodyPending();
     // The parser has refused every name and value Node would not write, so this cannot throw.
     this.#res.writeHead(head.status, out);
-    this.#responding = true;
   }
 }

@@ -15,8 +15,8 @@ export interface RedisCluster {
   /** Ports of the nodes that are masters right now. */
   masters(): Promise<number[]>;
   waitHealthy(timeoutMs: number): Promise<void>;
-  /** The hash slot of `key` (CLUSTER KEYSLOT). */
-  keySlot(key: string): Promise<number>;
+  /** The hash slot of each key (CLUSTER KEYSLOT), asked in one redis-cli session. */
+  keySlots(keys: readonly string[]): Promise<number[]>;
   /** The slot ranges the master on `port` serves now, `[first, last]` each. */
   slotsOf(port: number): Promise<[number, number][]>;
   /** Every replica has finished its first sync: until then it refuses to fail over (its data is too old). */
@@ -55,6 +55,13 @@ export async function startRedisCluster(masters = 3, replicasPerMaster = 0): Pro
     },
   );
 
+  const cliWithInput = (port: number, input: string) =>
+    new Promise<string>((resolve, reject) => {
+      const child = execFile("redis-cli", ["-p", String(port)], { timeout: 5000 }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      );
+      child.stdin?.end(input);
+    });
   const info = async (port: number, command: string[]) =>
     (await run("redis-cli", ["-p", String(port), ...command], { timeout: 5000 })).stdout;
 
@@ -70,8 +77,15 @@ export async function startRedisCluster(masters = 3, replicasPerMaster = 0): Pro
   const cluster: RedisCluster = {
     nodes,
     seeds,
-    async keySlot(key) {
-      return Number((await anyNode(["cluster", "keyslot", key])).trim());
+    async keySlots(keys) {
+      // Any live node computes slots; redis-cli runs one command per stdin line, one answer per line.
+      const script = keys.map((k) => `CLUSTER KEYSLOT ${k}\n`).join("");
+      for (const n of nodes) {
+        const answer = await cliWithInput(n.port, script).catch(() => "");
+        const slots = answer.trim().split("\n").filter(Boolean).map(Number);
+        if (slots.length === keys.length && slots.every(Number.isInteger)) return slots;
+      }
+      throw new Error("no redis cluster node answered CLUSTER KEYSLOT");
     },
     async slotsOf(port) {
       const line = (await anyNode(["cluster", "nodes"]))

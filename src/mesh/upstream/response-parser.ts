@@ -38,8 +38,6 @@ const LF = 0x0a;
 const MAX_CHUNK_SIZE_DIGITS = 12;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
-/** content-length, transfer-encoding, connection and keep-alive. */
-const FRAMING_NAME_LENGTHS: ReadonlySet<number> = new Set([14, 17, 10]);
 
 type State =
   | "head"
@@ -224,8 +222,6 @@ export class ResponseParser {
       const value = trimOws(text, colon + 1, eol);
       if (hasControlCharacter(value)) throw new ResponseParseError(`invalid character in header ${name}`);
       headers.push(name, value);
-      // Only names of these lengths can be one of the framing headers below.
-      if (!FRAMING_NAME_LENGTHS.has(name.length)) continue;
       switch (name.toLowerCase()) {
         case "content-length": {
           if (!/^\d{1,15}$/.test(value)) throw new ResponseParseError("invalid content-length");
