@@ -4,8 +4,9 @@ import { readCookie } from "./cookie-header.js";
 import type { Logger } from "./logger.js";
 import type { Metrics, Route } from "./metrics.js";
 import { ordinal } from "./ordinal.js";
+import { requestFields } from "./request-fields.js";
 import type { SessionIdSigner } from "./session-id.js";
-import type { SessionStore } from "./session-store.js";
+import type { SessionHit, SessionStore } from "./session-store.js";
 
 export interface AppOptions {
   store: SessionStore;
@@ -39,53 +40,60 @@ export function createApp(options: AppOptions): App {
   let closing = false;
   let lastStoreWarning = 0;
 
-  function send(
-    res: ServerResponse,
-    status: number,
-    type: string,
-    body: string,
-    headers?: Record<string, string>,
-  ) {
-    res.statusCode = status;
-    res.setHeader("Content-Type", type);
-    res.setHeader("Content-Length", Buffer.byteLength(body));
-    res.setHeader("Cache-Control", "no-store");
-    if (closing) res.setHeader("Connection", "close");
-    if (headers) for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  // One writeHead with every field: setHeader per field would validate and store each one twice.
+  function send(res: ServerResponse, status: number, type: string, body: string, extra?: readonly string[]) {
+    const headers = [
+      "Content-Type",
+      type,
+      "Content-Length",
+      String(Buffer.byteLength(body)),
+      "Cache-Control",
+      "no-store",
+    ];
+    if (closing) headers.push("Connection", "close");
+    if (extra) headers.push(...extra);
+    res.writeHead(status, headers);
     res.end(res.req.method === "HEAD" ? undefined : body);
   }
 
-  function userBody(req: IncomingMessage, count: number): [string, string] {
-    const accept = req.headers.accept;
+  function userBody(accept: string | undefined, count: number): [string, string] {
     if (accept?.includes("application/json")) {
       return ["application/json; charset=utf-8", JSON.stringify({ hostname, count })];
     }
     return ["text/html; charset=utf-8", `${hostnameLine}${ordinal(count)} time access.\n`];
   }
 
-  async function user(req: IncomingMessage, res: ServerResponse): Promise<number> {
-    const id = signer.verify(readCookie(req.headers.cookie, options.cookieName));
+  function user(req: IncomingMessage, res: ServerResponse): number | Promise<number> {
+    const fields = requestFields(req.rawHeaders);
+    const id = signer.verify(readCookie(fields.cookie, options.cookieName));
     if (req.method === "HEAD") {
       // HEAD is safe: it reports what GET would say without counting or creating a session.
-      const count = id === undefined ? undefined : await store.peek(id);
-      const [type, body] = userBody(req, count ?? 1);
-      send(res, 200, type, body);
-      return 200;
+      const peeked = id === undefined ? Promise.resolve(undefined) : store.peek(id);
+      return peeked.then((count) => {
+        const [type, body] = userBody(fields.accept, count ?? 1);
+        send(res, 200, type, body);
+        return 200;
+      });
     }
     let cookieValue = "";
-    const hit = await store.hit(id, () => {
+    const mint = () => {
       const minted = signer.mint();
       cookieValue = minted.cookieValue;
       return minted.id;
-    });
-    const [type, body] = userBody(req, hit.count);
-    if (hit.created) {
-      metrics.sessionCreated();
-      send(res, 200, type, body, { "Set-Cookie": `${options.cookieName}=${cookieValue}${cookieAttributes}` });
-    } else {
-      send(res, 200, type, body);
-    }
-    return 200;
+    };
+    const counted = (hit: SessionHit): number => {
+      const [type, body] = userBody(fields.accept, hit.count);
+      if (hit.created) {
+        metrics.sessionCreated();
+        send(res, 200, type, body, ["Set-Cookie", `${options.cookieName}=${cookieValue}${cookieAttributes}`]);
+      } else {
+        send(res, 200, type, body);
+      }
+      return 200;
+    };
+    // A store in this process's memory answers at once: no promise, no extra turn of the event loop.
+    if (store.hitSync) return counted(store.hitSync(id, mint));
+    return store.hit(id, mint).then(counted);
   }
 
   async function ready(res: ServerResponse): Promise<number> {
@@ -98,10 +106,10 @@ export function createApp(options: AppOptions): App {
     return 200;
   }
 
-  async function route(path: string, req: IncomingMessage, res: ServerResponse): Promise<number> {
+  function route(path: string, req: IncomingMessage, res: ServerResponse): number | Promise<number> {
     const method = req.method ?? "";
     if (method !== "GET" && method !== "HEAD") {
-      send(res, 405, TEXT, "method not allowed\n", { Allow: READ_ONLY });
+      send(res, 405, TEXT, "method not allowed\n", ["Allow", READ_ONLY]);
       return 405;
     }
     switch (path) {
@@ -112,11 +120,11 @@ export function createApp(options: AppOptions): App {
         return 200;
       case "/readyz":
         return ready(res);
-      default: {
-        const text = await metrics.registry.metrics();
-        send(res, 200, metrics.registry.contentType, text);
-        return 200;
-      }
+      default:
+        return metrics.registry.metrics().then((text) => {
+          send(res, 200, metrics.registry.contentType, text);
+          return 200;
+        });
     }
   }
 
@@ -128,7 +136,7 @@ export function createApp(options: AppOptions): App {
         lastStoreWarning = now;
         log.warn({ err: err.message }, "session store unavailable");
       }
-      if (!res.headersSent) send(res, 503, TEXT, "session store unavailable\n", { "Retry-After": "1" });
+      if (!res.headersSent) send(res, 503, TEXT, "session store unavailable\n", ["Retry-After", "1"]);
       return 503;
     }
     log.error({ err }, "request failed");
@@ -150,7 +158,15 @@ export function createApp(options: AppOptions): App {
         done(404);
         return;
       }
-      route(path, req, res).then(done, (err: unknown) => done(failed(err, res)));
+      let status: number | Promise<number>;
+      try {
+        status = route(path, req, res);
+      } catch (err) {
+        done(failed(err, res));
+        return;
+      }
+      if (typeof status === "number") done(status);
+      else status.then(done, (err: unknown) => done(failed(err, res)));
     },
     startDraining() {
       draining = true;

@@ -17,6 +17,11 @@ export interface SessionStore {
    * evicted, never issued here), creates `freshId` with count 1 instead.
    */
   hit(id: string | undefined, freshId: () => string): Promise<SessionHit>;
+  /**
+   * `hit`, answered at once, for a store held in this process's memory: the request is served without
+   * waiting for a promise. Absent for stores behind a connection.
+   */
+  hitSync?(id: string | undefined, freshId: () => string): SessionHit;
   /** The counter without changing it (HEAD is safe), or undefined for no such session. */
   peek(id: string): Promise<number | undefined>;
   /** Resolves when the store answers; rejects otherwise. Drives /readyz. */

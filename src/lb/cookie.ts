@@ -16,15 +16,24 @@ export interface CookieAttribute {
 export function parseCookieValue(headers: HeaderList, name: string, headerName = "cookie"): string {
   for (const [key, headerValue] of headers) {
     if (key !== headerName) continue;
-    for (const piece of headerValue.split(";")) {
-      if (piece === "") continue;
-      const equals = piece.indexOf("=");
-      if (equals < 0) continue;
-      let start = 0;
-      while (piece[start] === " ") start++;
-      if (piece.slice(start, equals) !== name) continue;
-      const value = piece.slice(equals + 1);
-      return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+    // Piece by piece with indexOf: the Cookie header is read on every hashed request, and a split
+    // would copy every piece of it.
+    for (let from = 0; from < headerValue.length; ) {
+      let end = headerValue.indexOf(";", from);
+      if (end < 0) end = headerValue.length;
+      const equals = headerValue.indexOf("=", from);
+      if (equals >= 0 && equals < end) {
+        let start = from;
+        while (headerValue.charCodeAt(start) === 0x20) start++;
+        if (equals - start === name.length && headerValue.startsWith(name, start)) {
+          const quoted =
+            end - equals > 2 &&
+            headerValue.charCodeAt(equals + 1) === 0x22 &&
+            headerValue.charCodeAt(end - 1) === 0x22;
+          return quoted ? headerValue.slice(equals + 2, end - 1) : headerValue.slice(equals + 1, end);
+        }
+      }
+      from = end + 1;
     }
   }
   return "";

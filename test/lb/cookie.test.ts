@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { makeSetCookieValue, parseCookieValue } from "../../src/lb/cookie.js";
 
 // Expectations from Envoy's test/common/http/utility_test.cc (HttpUtility.TestParseCookie*,
@@ -75,6 +76,38 @@ describe("makeSetCookieValue (Envoy HttpUtility.TestMakeSetCookieValue)", () => 
     assert.equal(
       makeSetCookieValue("name", "value", "/", 0, true, attributes),
       'name="value"; Path=/; SameSite=None; Secure; Partitioned; HttpOnly',
+    );
+  });
+});
+
+describe("parseCookieValue agrees with Envoy's algorithm written out piece by piece", () => {
+  // Envoy's loop, literally: split on ';', skip empty pieces and pieces without '=', skip leading
+  // spaces of the name, first exact match wins, one pair of surrounding quotes dropped.
+  function reference(header: string, name: string): string {
+    for (const piece of header.split(";")) {
+      const equals = piece.indexOf("=");
+      if (piece === "" || equals < 0) continue;
+      let start = 0;
+      while (piece[start] === " ") start++;
+      if (piece.slice(start, equals) !== name) continue;
+      const value = piece.slice(equals + 1);
+      return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+    }
+    return "";
+  }
+
+  it("for any header built of names, spaces, quotes, '=' and ';'", () => {
+    const part = fc.constantFrom("a", "b", "ab", " ", "=", ";", '"', "", "x y");
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 16 }), fc.constantFrom("a", "b", "ab", ""), (parts, name) => {
+        const header = parts.join("");
+        assert.equal(
+          parseCookieValue([["cookie", header]], name),
+          reference(header, name),
+          JSON.stringify(header),
+        );
+      }),
+      { numRuns: 2000 },
     );
   });
 });
