@@ -5,7 +5,7 @@
  * the gateway succeeds. The replicas are replaced before each target's turn, so each starts from empty
  * session stores. Writes the `mesh` section of BENCHMARKS.md.
  * Run: node --import tsx bench/mesh.ts   (needs nginx and haproxy: apt-get install -y nginx haproxy)
- * Knobs (env): BENCH_ROUNDS (3), BENCH_DURATION seconds (8), BENCH_WARMUP seconds (2),
+ * Knobs (env): BENCH_ROUNDS (5), BENCH_DURATION seconds (8), BENCH_WARMUP seconds (2),
  * BENCH_CONNECTIONS (50), BENCH_UP_RUNS (3), BENCH_FIXED_RATE req/s (2000), BENCH_FIXED_DURATION s (5),
  * BENCH_ONLY (comma-separated target keys, e.g. `gateway,http-proxy`: those only, printed, BENCHMARKS.md untouched).
  */
@@ -47,7 +47,7 @@ const autocannon = createRequire(import.meta.url)("autocannon") as Cannon;
 
 const ROOT = join(import.meta.dirname, "..");
 const PEERS_OUT = join(ROOT, ".tmp", "bench-mesh-peers");
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -701,7 +701,9 @@ async function main(): Promise<void> {
     const runs = new Map<string, Record<Mode, Measured>[]>(list.map((t) => [t.key, []]));
     const spreads = new Map<string, string>();
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const target of list) {
+      // A rotated order each round, so no target always runs first or last as the machine drifts.
+      const order = list.map((_, i) => list[(i + round - 1) % list.length] as Target);
+      for (const target of order) {
         replicas = await freshReplicas(up, replicas);
         const running = await target.start(replicas);
         try {
@@ -722,22 +724,36 @@ async function main(): Promise<void> {
       }
     }
 
-    const best = (key: string, mode: Mode): Measured =>
-      (runs.get(key) ?? []).map((r) => r[mode]).reduce((a, b) => (b.rps > a.rps ? b : a));
+    // The median round: on a shared, noisy machine the best round is an outlier as often as not, and
+    // a ratio of two outliers says little. With an even count, the lower of the middle two.
+    const middle = (key: string, mode: Mode, by: (m: Measured) => number): Measured => {
+      const sorted = (runs.get(key) ?? []).map((r) => r[mode]).sort((a, b) => by(a) - by(b));
+      return sorted[Math.floor((sorted.length - 1) / 2)] as Measured;
+    };
+    const best = (key: string, mode: Mode): Measured => middle(key, mode, (m) => m.rps);
+    // Gateway ÷ peer within each round, for the spread behind the medians.
+    const perRound = (peer: string, mode: Mode): string =>
+      (runs.get("gateway") ?? [])
+        .map((g, i) => g[mode].rps / ((runs.get(peer) ?? [])[i]?.[mode].rps ?? Number.NaN))
+        .map((r) => `${r.toFixed(2)}×`)
+        .join(", ");
     if (ONLY) {
       for (const target of list) {
         for (const mode of MODES) {
           const m = best(target.key, mode);
           console.log(
-            `best ${target.key} ${mode}: ${fmt(m.rps)} req/s, proxy ${fmt(m.proxyCpuUs)} µs/req, replicas ${fmt(m.replicasCpuUs)} µs/req`,
+            `median ${target.key} ${mode}: ${fmt(m.rps)} req/s, proxy ${fmt(m.proxyCpuUs)} µs/req, replicas ${fmt(m.replicasCpuUs)} µs/req`,
           );
         }
       }
+      if (ONLY.includes("gateway"))
+        for (const peer of ONLY.filter((k) => k !== "gateway"))
+          for (const mode of MODES)
+            console.log(`gateway ÷ ${peer} per round, ${mode}: ${perRound(peer, mode)}`);
       return;
     }
-    // The fixed-rate latency of the round with the lowest p50, as req/s takes the best round.
-    const fixedBest = (key: string, mode: Mode): Measured =>
-      (runs.get(key) ?? []).map((r) => r[mode]).reduce((a, b) => (b.fixedP50 < a.fixedP50 ? b : a));
+    // The fixed-rate latency of the median round by p50, as req/s takes the median round.
+    const fixedBest = (key: string, mode: Mode): Measured => middle(key, mode, (m) => m.fixedP50);
 
     const rows: string[][] = [];
     for (const target of list) {
@@ -814,7 +830,8 @@ gateway and the five replica processes; nginx, HAProxy, the http-proxy peer and 
 the same five replicas one at a time (each started fresh per round, killed after), and one replica
 is also hit directly as the baseline. Before each target's turn the replicas are replaced (\`rollout
 restart\`), so every target starts from empty session stores. Load: autocannon in the benchmark process, ${CONNECTIONS} connections,
-${WARMUP} s warm-up then ${DURATION} s measured per mode, best of ${ROUNDS} rounds by requests/s.
+${WARMUP} s warm-up then ${DURATION} s measured per mode, ${ROUNDS} rounds with the targets in a rotated order each
+round; every figure is from each target's median round by requests/s (the fixed-rate latencies: by p50).
 *same-session*: each connection sends its own session's cookies (\`session-route\` from the proxy and the
 app's \`sid\`, both obtained through that proxy first), so the load is spread over the replicas and stays
 on each session's replica. *new-client*: no cookies at all, so every request opens a session and the proxy
@@ -850,6 +867,9 @@ Gateway requests/s divided by each peer's, same mode (CPU per request, the http-
 by the gateway's: ${cpuRatio.map((r) => `${r.toFixed(2)}×`).join(" same-session, ")} new-client):
 
 ${table(["Mode", ...peers.map((p) => `÷ ${p.label}`)], ratioRows)}
+
+The same ratio round by round (gateway ÷ http-proxy, each measured within minutes of the other):
+same-session ${perRound("http-proxy", "same-session")}; new-client ${perRound("http-proxy", "new-client")}.
 
 ${table(["Target", "same-session", "new-client", "Met"], targetRows)}
 
