@@ -2,10 +2,11 @@
  * Mesh benchmark: the local mesh's ingress gateway (cookie hashing, 5 replicas) against nginx, HAProxy
  * and an npm `http-proxy` peer doing the same cookie hashing, all in front of the same five replica
  * processes, plus one replica hit directly; then how long `up` takes until the first request through
- * the gateway succeeds. The replicas are replaced before each target's turn, so each starts from empty
- * session stores. Writes the `mesh` section of BENCHMARKS.md.
+ * the gateway succeeds. All targets run at once and the load moves between them in short slices, round
+ * after round in a rotated order, so the machine's changing speed falls on every target alike.
+ * Writes the `mesh` section of BENCHMARKS.md.
  * Run: node --import tsx bench/mesh.ts   (needs nginx and haproxy: apt-get install -y nginx haproxy)
- * Knobs (env): BENCH_ROUNDS (5), BENCH_DURATION seconds (8), BENCH_WARMUP seconds (2),
+ * Knobs (env): BENCH_ROUNDS (8), BENCH_SLICE seconds per target and round (3), BENCH_WARMUP seconds (2),
  * BENCH_CONNECTIONS (50), BENCH_UP_RUNS (3), BENCH_FIXED_RATE req/s (2000), BENCH_FIXED_DURATION s (5),
  * BENCH_ONLY (comma-separated target keys, e.g. `gateway,http-proxy`: those only, printed, BENCHMARKS.md untouched).
  */
@@ -47,8 +48,8 @@ const autocannon = createRequire(import.meta.url)("autocannon") as Cannon;
 
 const ROOT = join(import.meta.dirname, "..");
 const PEERS_OUT = join(ROOT, ".tmp", "bench-mesh-peers");
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const SLICE = Number(process.env.BENCH_SLICE ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const UP_RUNS = Number(process.env.BENCH_UP_RUNS ?? 3);
@@ -76,7 +77,7 @@ interface Measured {
   fixedP99: number;
 }
 
-/** A proxy (or none) in front of the replicas, started for one round and stopped after it. */
+/** A proxy (or none) in front of the replicas, started once and stopped at the end. */
 interface Running {
   url: string;
   pids(): number[];
@@ -389,14 +390,34 @@ async function paced(
   return Float64Array.from(times).sort();
 }
 
-async function load(
-  running: Running,
-  replicas: readonly Replica[],
-  label: string,
-  cookies: readonly string[] | undefined,
-): Promise<Measured> {
-  const options = (duration: number) => ({
-    url: running.url,
+/** What one target's slices add up to in one mode. */
+class Tally {
+  requests = 0;
+  seconds = 0;
+  proxyCpuMs = 0;
+  replicasCpuMs = 0;
+  readonly times: number[] = [];
+  /** Requests/s of each round's slice, for the ratios round by round. */
+  readonly perRound: number[] = [];
+  fixed: Float64Array = new Float64Array(0);
+
+  measured(): Measured {
+    const sorted = Float64Array.from(this.times).sort();
+    return {
+      rps: this.requests / this.seconds,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      proxyCpuUs: (this.proxyCpuMs * 1000) / this.requests,
+      replicasCpuUs: (this.replicasCpuMs * 1000) / this.requests,
+      fixedP50: percentile(this.fixed, 50),
+      fixedP99: percentile(this.fixed, 99),
+    };
+  }
+}
+
+function cannonOptions(url: string, duration: number, cookies: readonly string[] | undefined) {
+  return {
+    url,
     connections: CONNECTIONS,
     duration,
     ...(cookies
@@ -409,35 +430,36 @@ async function load(
           })(),
         }
       : {}),
-  });
-  await autocannon(options(WARMUP));
+  };
+}
+
+/** One slice of closed-loop load on a target, added to its tally. */
+async function slice(
+  running: Running,
+  replicas: readonly Replica[],
+  label: string,
+  cookies: readonly string[] | undefined,
+  tally: Tally,
+): Promise<void> {
   const proxyPids = running.pids();
   const replicaPids = replicas.map((r) => r.pid);
   const proxyBefore = cpuMs(proxyPids);
   const replicasBefore = cpuMs(replicaPids);
-  const times: number[] = [];
-  const instance = autocannon(options(DURATION));
+  const started = performance.now();
+  const instance = autocannon(cannonOptions(running.url, SLICE, cookies));
   instance.on("response", (_client, status, _bytes, ms) => {
-    if (status >= 200 && status < 300) times.push(ms);
+    if (status >= 200 && status < 300) tally.times.push(ms);
   });
   const r = await instance;
-  const perRequest = 1000 / r.requests.total;
-  const proxyCpuUs = (cpuMs(proxyPids) - proxyBefore) * perRequest;
-  const replicasCpuUs = (cpuMs(replicaPids) - replicasBefore) * perRequest;
+  const seconds = (performance.now() - started) / 1000;
+  tally.proxyCpuMs += cpuMs(proxyPids) - proxyBefore;
+  tally.replicasCpuMs += cpuMs(replicaPids) - replicasBefore;
   if (r.non2xx > 0 || r.errors > 0) {
     throw new Error(`${label}: ${r.non2xx} non-2xx answers, ${r.errors} errors (${r.timeouts} timeouts)`);
   }
-  const sorted = Float64Array.from(times).sort();
-  const fixedSorted = await paced(running.url, cookies, label);
-  return {
-    rps: r.requests.average,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    proxyCpuUs,
-    replicasCpuUs,
-    fixedP50: percentile(fixedSorted, 50),
-    fixedP99: percentile(fixedSorted, 99),
-  };
+  tally.requests += r.requests.total;
+  tally.seconds += seconds;
+  tally.perRound.push(r.requests.total / seconds);
 }
 
 // --- the mesh under test, started from the built CLI as a user would -----------------------------
@@ -483,9 +505,8 @@ async function adminJson<T>(up: Up, path: string): Promise<T> {
 }
 
 /**
- * Fresh replicas for each measurement: `rollout restart` and wait for five new ready pods. A replica's
- * memory store keeps every session the earlier loads opened (up to MAX_SESSIONS), and its growing heap
- * slows it down, which would favour whichever target happens to be measured first.
+ * Fresh replicas before the measurement: `rollout restart` and wait for five new ready pods, so the
+ * stores hold no sessions from the `up` runs' probes.
  */
 async function freshReplicas(up: Up, previous: readonly Replica[]): Promise<Replica[]> {
   await new ControlClient(up.adminUrl).rolloutRestart(DEPLOYMENT);
@@ -698,62 +719,83 @@ async function main(): Promise<void> {
     const list = targets(up, nginx, haproxy).filter((t) => !ONLY || ONLY.includes(t.key));
     if (list.length === 0)
       throw new Error(`BENCH_ONLY names no target (keys: direct, gateway, nginx, haproxy, http-proxy)`);
-    const runs = new Map<string, Record<Mode, Measured>[]>(list.map((t) => [t.key, []]));
+    const tallies = new Map<string, Record<Mode, Tally>>(
+      list.map((t) => [t.key, { "same-session": new Tally(), "new-client": new Tally() }]),
+    );
+    const tally = (key: string, mode: Mode): Tally => tallies.get(key)?.[mode] as Tally;
     const spreads = new Map<string, string>();
-    for (let round = 1; round <= ROUNDS; round++) {
-      // A rotated order each round, so no target always runs first or last as the machine drifts.
-      const order = list.map((_, i) => list[(i + round - 1) % list.length] as Target);
-      for (const target of order) {
-        replicas = await freshReplicas(up, replicas);
-        const running = await target.start(replicas);
-        try {
-          if (target.hashing) {
-            const spread = await verifySticky(running.url, target.label);
-            spreads.set(target.key, [...spread.values()].sort((a, b) => b - a).join("/"));
+    replicas = await freshReplicas(up, replicas);
+    const running = new Map<string, Running>();
+    try {
+      for (const target of list) running.set(target.key, await target.start(replicas));
+      const urlOf = (target: Target): Running => running.get(target.key) as Running;
+      const cookies = new Map<string, string[]>();
+      for (const target of list) {
+        if (target.hashing) {
+          const spread = await verifySticky(urlOf(target).url, target.label);
+          spreads.set(target.key, [...spread.values()].sort((a, b) => b - a).join("/"));
+        }
+        cookies.set(target.key, await sessions(urlOf(target).url, target.label));
+      }
+      for (const mode of MODES) {
+        const cookiesOf = (target: Target) => (mode === "same-session" ? cookies.get(target.key) : undefined);
+        for (const target of list)
+          await autocannon(cannonOptions(urlOf(target).url, WARMUP, cookiesOf(target)));
+        for (let round = 1; round <= ROUNDS; round++) {
+          // A rotated order each round, so no target always runs first or last.
+          const order = list.map((_, i) => list[(i + round - 1) % list.length] as Target);
+          for (const target of order) {
+            await slice(
+              urlOf(target),
+              replicas,
+              `${target.label} ${mode}`,
+              cookiesOf(target),
+              tally(target.key, mode),
+            );
           }
-          const cookies = await sessions(running.url, target.label);
-          const same = await load(running, replicas, `${target.label} same-session`, cookies);
-          const fresh = await load(running, replicas, `${target.label} new-client`, undefined);
-          runs.get(target.key)?.push({ "same-session": same, "new-client": fresh });
           console.log(
-            `round ${round} ${target.label}: same ${fmt(same.rps)} req/s p50 ${fmt(same.p50, 2)} ms, proxy ${fmt(same.proxyCpuUs)} µs/req; new ${fmt(fresh.rps)} req/s p50 ${fmt(fresh.p50, 2)} ms, proxy ${fmt(fresh.proxyCpuUs)} µs/req`,
+            `${mode} round ${round}: ${list.map((t) => `${t.key} ${fmt(tally(t.key, mode).perRound.at(-1) ?? 0)}`).join(", ")} req/s`,
           );
-        } finally {
-          await running.stop();
+        }
+        for (const target of list) {
+          tally(target.key, mode).fixed = await paced(
+            urlOf(target).url,
+            cookiesOf(target),
+            `${target.label} ${mode}`,
+          );
         }
       }
+    } finally {
+      for (const r of running.values()) await r.stop();
     }
 
-    // The median round: on a shared, noisy machine the best round is an outlier as often as not, and
-    // a ratio of two outliers says little. With an even count, the lower of the middle two.
-    const middle = (key: string, mode: Mode, by: (m: Measured) => number): Measured => {
-      const sorted = (runs.get(key) ?? []).map((r) => r[mode]).sort((a, b) => by(a) - by(b));
-      return sorted[Math.floor((sorted.length - 1) / 2)] as Measured;
+    const best = (key: string, mode: Mode): Measured => tally(key, mode).measured();
+    // Gateway ÷ peer within each round: the spread behind the totals.
+    const perRound = (peer: string, mode: Mode): number[] => {
+      const peerRounds = tally(peer, mode).perRound;
+      return tally("gateway", mode).perRound.map((g, i) => g / (peerRounds[i] as number));
     };
-    const best = (key: string, mode: Mode): Measured => middle(key, mode, (m) => m.rps);
-    // Gateway ÷ peer within each round, for the spread behind the medians.
-    const perRound = (peer: string, mode: Mode): string =>
-      (runs.get("gateway") ?? [])
-        .map((g, i) => g[mode].rps / ((runs.get(peer) ?? [])[i]?.[mode].rps ?? Number.NaN))
-        .map((r) => `${r.toFixed(2)}×`)
-        .join(", ");
+    const spreadOf = (ratios: number[]): string => {
+      const sorted = [...ratios].sort((a, b) => a - b);
+      const median = sorted[Math.floor((sorted.length - 1) / 2)] as number;
+      return `median ${median.toFixed(2)}×, ${(sorted[0] as number).toFixed(2)}–${(sorted.at(-1) as number).toFixed(2)}×`;
+    };
     if (ONLY) {
       for (const target of list) {
         for (const mode of MODES) {
           const m = best(target.key, mode);
           console.log(
-            `median ${target.key} ${mode}: ${fmt(m.rps)} req/s, proxy ${fmt(m.proxyCpuUs)} µs/req, replicas ${fmt(m.replicasCpuUs)} µs/req`,
+            `${target.key} ${mode}: ${fmt(m.rps)} req/s, proxy ${fmt(m.proxyCpuUs)} µs/req, replicas ${fmt(m.replicasCpuUs)} µs/req`,
           );
         }
       }
       if (ONLY.includes("gateway"))
         for (const peer of ONLY.filter((k) => k !== "gateway"))
           for (const mode of MODES)
-            console.log(`gateway ÷ ${peer} per round, ${mode}: ${perRound(peer, mode)}`);
+            console.log(`gateway ÷ ${peer} round by round, ${mode}: ${spreadOf(perRound(peer, mode))}`);
       return;
     }
-    // The fixed-rate latency of the median round by p50, as req/s takes the median round.
-    const fixedBest = (key: string, mode: Mode): Measured => middle(key, mode, (m) => m.fixedP50);
+    const fixedBest = best;
 
     const rows: string[][] = [];
     for (const target of list) {
@@ -828,10 +870,12 @@ ${versions.nginx}, ${versions.haproxy}, http-proxy ${versions.httpProxy}.
 One \`node dist/cli/main.js up\` (built output, \`deploy/\` applied, 5 replicas, memory store) supplies the
 gateway and the five replica processes; nginx, HAProxy, the http-proxy peer and the bare Node proxy are then put in front of
 the same five replicas one at a time (each started fresh per round, killed after), and one replica
-is also hit directly as the baseline. Before each target's turn the replicas are replaced (\`rollout
-restart\`), so every target starts from empty session stores. Load: autocannon in the benchmark process, ${CONNECTIONS} connections,
-${WARMUP} s warm-up then ${DURATION} s measured per mode, ${ROUNDS} rounds with the targets in a rotated order each
-round; every figure is from each target's median round by requests/s (the fixed-rate latencies: by p50).
+is also hit directly as the baseline. All targets run at once (each idle while another is loaded), and the load
+moves between them: per mode, a ${WARMUP} s warm-up each, then ${ROUNDS} rounds in which every target gets ${SLICE} s of load, in an
+order rotated each round. Other work on these shared cores changes their speed by half or more within minutes; in
+slices a few seconds apart, such a change falls on every target alike. Each figure is the total over the target's
+slices (${ROUNDS * SLICE} s per mode). Load: autocannon in the benchmark process, ${CONNECTIONS} connections. The replicas are replaced
+once before the first target starts; all targets' sessions then live in the same five stores.
 *same-session*: each connection sends its own session's cookies (\`session-route\` from the proxy and the
 app's \`sid\`, both obtained through that proxy first), so the load is spread over the replicas and stays
 on each session's replica. *new-client*: no cookies at all, so every request opens a session and the proxy
@@ -868,8 +912,8 @@ by the gateway's: ${cpuRatio.map((r) => `${r.toFixed(2)}×`).join(" same-session
 
 ${table(["Mode", ...peers.map((p) => `÷ ${p.label}`)], ratioRows)}
 
-The same ratio round by round (gateway ÷ http-proxy, each measured within minutes of the other):
-same-session ${perRound("http-proxy", "same-session")}; new-client ${perRound("http-proxy", "new-client")}.
+The same ratio within each round (gateway ÷ http-proxy, slices seconds apart): same-session
+${spreadOf(perRound("http-proxy", "same-session"))}; new-client ${spreadOf(perRound("http-proxy", "new-client"))}.
 
 ${table(["Target", "same-session", "new-client", "Met"], targetRows)}
 
