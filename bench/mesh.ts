@@ -7,7 +7,8 @@
  * Writes the `mesh` section of BENCHMARKS.md.
  * Run: node --import tsx bench/mesh.ts   (needs nginx and haproxy: apt-get install -y nginx haproxy)
  * Knobs (env): BENCH_ROUNDS (8), BENCH_SLICE seconds per target and round (3), BENCH_WARMUP seconds (2),
- * BENCH_CONNECTIONS (50), BENCH_UP_RUNS (3), BENCH_FIXED_RATE req/s (2000), BENCH_FIXED_DURATION s (5),
+ * BENCH_CONNECTIONS (50), BENCH_UP_RUNS (3), BENCH_FIXED_RATE req/s (default: a quarter of the slowest
+ * proxy's closed-loop req/s in the same mode), BENCH_FIXED_DURATION s (5),
  * BENCH_ONLY (comma-separated target keys, e.g. `gateway,http-proxy`: those only, printed, BENCHMARKS.md untouched).
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
@@ -53,7 +54,10 @@ const SLICE = Number(process.env.BENCH_SLICE ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const UP_RUNS = Number(process.env.BENCH_UP_RUNS ?? 3);
-const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 2000);
+const FIXED_RATE =
+  process.env.BENCH_FIXED_RATE === undefined ? undefined : Number(process.env.BENCH_FIXED_RATE);
+/** The fixed-rate load as a share of the slowest proxy's closed-loop throughput: far from saturating any. */
+const FIXED_SHARE = 0.25;
 const FIXED_DURATION = Number(process.env.BENCH_FIXED_DURATION ?? 5);
 const ONLY = process.env.BENCH_ONLY?.split(",").map((key) => key.trim());
 const REPLICAS = 5;
@@ -328,10 +332,18 @@ async function verifySticky(url: string, label: string): Promise<Map<string, num
   return spread;
 }
 
-/** One session per load connection, each created through the target itself. */
-async function sessions(url: string, label: string): Promise<string[]> {
+/**
+ * One session per load connection, each created through the target itself; with `balanced`, the same
+ * number on every replica. Where a session lands follows from the proxy's cookie, which comes from the
+ * connection's port: left to chance, one target's load could sit on two replicas and another's on five.
+ */
+async function sessions(url: string, label: string, balanced: boolean): Promise<string[]> {
   const cookies: string[] = [];
-  for (let c = 0; c < CONNECTIONS; c++) {
+  const perReplica = new Map<string, number>();
+  const quota = Math.ceil(CONNECTIONS / REPLICAS);
+  for (let attempt = 1; cookies.length < CONNECTIONS; attempt++) {
+    if (attempt > CONNECTIONS * 20)
+      throw new Error(`${label}: no ${quota} sessions on every replica in ${attempt - 1} tries`);
     const client = new Client();
     try {
       const first = await client.get(url);
@@ -339,6 +351,10 @@ async function sessions(url: string, label: string): Promise<string[]> {
       if (first.status !== 200 || second.status !== 200 || second.count !== 2 || !client.jar.has("sid")) {
         throw new Error(`${label}: could not open a session (${first.status}, ${second.status})`);
       }
+      const pod = second.hostname ?? "";
+      const held = perReplica.get(pod) ?? 0;
+      if (balanced && held >= quota) continue;
+      perReplica.set(pod, held + 1);
       cookies.push(client.cookie() as string);
     } finally {
       client.close();
@@ -354,15 +370,16 @@ function percentile(sorted: Float64Array, p: number): number {
 
 /**
  * The latency of the hop itself: CONNECTIONS keep-alive connections, each sending one request every
- * CONNECTIONS/FIXED_RATE seconds on its own staggered schedule (autocannon's `overallRate` sends each
+ * CONNECTIONS/rate seconds on its own staggered schedule (autocannon's `overallRate` sends each
  * second's quota in a burst, which measures queueing instead). Returns the sorted response times.
  */
 async function paced(
   url: string,
   cookies: readonly string[] | undefined,
   label: string,
+  rate: number,
 ): Promise<Float64Array> {
-  const interval = (CONNECTIONS / FIXED_RATE) * 1000;
+  const interval = (CONNECTIONS / rate) * 1000;
   const times: number[] = [];
   let failures = 0;
   const deadline = performance.now() + FIXED_DURATION * 1000;
@@ -386,7 +403,7 @@ async function paced(
     }
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, (_, c) => connection(c)));
-  if (failures > 0) throw new Error(`${label} at ${FIXED_RATE} req/s: ${failures} failed requests`);
+  if (failures > 0) throw new Error(`${label} at ${rate} req/s: ${failures} failed requests`);
   return Float64Array.from(times).sort();
 }
 
@@ -724,6 +741,7 @@ async function main(): Promise<void> {
     );
     const tally = (key: string, mode: Mode): Tally => tallies.get(key)?.[mode] as Tally;
     const spreads = new Map<string, string>();
+    const fixedRates = new Map<Mode, number>();
     replicas = await freshReplicas(up, replicas);
     const running = new Map<string, Running>();
     try {
@@ -735,7 +753,7 @@ async function main(): Promise<void> {
           const spread = await verifySticky(urlOf(target).url, target.label);
           spreads.set(target.key, [...spread.values()].sort((a, b) => b - a).join("/"));
         }
-        cookies.set(target.key, await sessions(urlOf(target).url, target.label));
+        cookies.set(target.key, await sessions(urlOf(target).url, target.label, target.hashing));
       }
       for (const mode of MODES) {
         const cookiesOf = (target: Target) => (mode === "same-session" ? cookies.get(target.key) : undefined);
@@ -757,11 +775,17 @@ async function main(): Promise<void> {
             `${mode} round ${round}: ${list.map((t) => `${t.key} ${fmt(tally(t.key, mode).perRound.at(-1) ?? 0)}`).join(", ")} req/s`,
           );
         }
+        // A load far from saturating any target, so what is left is the time the hop itself adds.
+        const proxies = list.filter((t) => t.key !== "direct").map((t) => tally(t.key, mode));
+        const slowest = Math.min(...proxies.map((t) => t.requests / t.seconds));
+        const rate = FIXED_RATE ?? Math.max(100, Math.floor((slowest * FIXED_SHARE) / 100) * 100);
+        fixedRates.set(mode, rate);
         for (const target of list) {
           tally(target.key, mode).fixed = await paced(
             urlOf(target).url,
             cookiesOf(target),
             `${target.label} ${mode}`,
+            rate,
           );
         }
       }
@@ -838,11 +862,12 @@ async function main(): Promise<void> {
     const bareCpu = MODES.map((mode) => best("bare-proxy", mode).proxyCpuUs);
     const upSorted = [...upTimes].sort((a, b) => a - b);
     const upMedian = upSorted[Math.floor(upSorted.length / 2)] as number;
+    const rates = MODES.map((mode) => fmt(fixedRates.get(mode) ?? 0)).join(" / ");
     const targetRows = [
       rpsTarget("req/s ≥ 1.5× the http-proxy peer", "http-proxy", 1.5),
       rpsTarget("req/s ≥ 0.4× nginx", "nginx", 0.4),
       [
-        `added p50 ≤ 1 ms at 50 connections, ${fmt(FIXED_RATE)} req/s offered (gateway − one replica direct)`,
+        `added p50 ≤ 1 ms at ${CONNECTIONS} connections, ${rates} req/s offered (gateway − one replica direct)`,
         ...addedFixed.map((a) => `${fmt(a, 2)} ms`),
         addedFixed.every((a) => a <= 1) ? "met" : "missed",
       ],
@@ -868,17 +893,16 @@ ${machineLine()}
 ${versions.nginx}, ${versions.haproxy}, http-proxy ${versions.httpProxy}.
 
 One \`node dist/cli/main.js up\` (built output, \`deploy/\` applied, 5 replicas, memory store) supplies the
-gateway and the five replica processes; nginx, HAProxy, the http-proxy peer and the bare Node proxy are then put in front of
-the same five replicas one at a time (each started fresh per round, killed after), and one replica
-is also hit directly as the baseline. All targets run at once (each idle while another is loaded), and the load
+gateway and the five replica processes; nginx, HAProxy, the http-proxy peer and the bare Node proxy are put in front of
+the same five replicas, and one replica is also hit directly as the baseline. All targets run at once (each idle while another is loaded), and the load
 moves between them: per mode, a ${WARMUP} s warm-up each, then ${ROUNDS} rounds in which every target gets ${SLICE} s of load, in an
 order rotated each round. Other work on these shared cores changes their speed by half or more within minutes; in
 slices a few seconds apart, such a change falls on every target alike. Each figure is the total over the target's
 slices (${ROUNDS * SLICE} s per mode). Load: autocannon in the benchmark process, ${CONNECTIONS} connections. The replicas are replaced
 once before the first target starts; all targets' sessions then live in the same five stores.
 *same-session*: each connection sends its own session's cookies (\`session-route\` from the proxy and the
-app's \`sid\`, both obtained through that proxy first), so the load is spread over the replicas and stays
-on each session's replica. *new-client*: no cookies at all, so every request opens a session and the proxy
+app's \`sid\`, both obtained through that proxy first, ${CONNECTIONS / REPLICAS} sessions on each replica for every proxy), so the load is
+spread evenly over the replicas and stays on each session's replica. *new-client*: no cookies at all, so every request opens a session and the proxy
 generates a \`session-route\` cookie (from the connection's addresses, as Envoy does) and sets it.
 Before measuring, each proxy is checked to stick: ${STICKY_CLIENTS} cookie-jar clients, ${STICKY_REQUESTS} requests each plus
 one from a new connection, must each stay on one replica with the counter going 1, 2, 3 … (clients
@@ -899,8 +923,8 @@ ${table(
     "req/s",
     "p50 ms",
     "p99 ms",
-    `p50 ms at ${fmt(FIXED_RATE)} req/s`,
-    `p99 ms at ${fmt(FIXED_RATE)} req/s`,
+    "p50 ms at a fixed rate",
+    "p99 ms at a fixed rate",
     "proxy CPU µs/req",
     "replicas CPU µs/req",
   ],
@@ -921,9 +945,10 @@ Added latency is measured twice. *Closed loop* (the req/s runs): each of the ${C
 next request as soon as the last one is answered, so every process is saturated and p50 is simply
 connections ÷ throughput (Little's law): it restates the req/s figure, and on these shared cores even
 nginx adds ${nginxAdded.map((a) => `${fmt(a, 2)} ms`).join(" / ")} (same-session / new-client) that way. *Fixed rate*: the same ${CONNECTIONS}
-connections and cookies, with each connection sending a request every ${fmt((CONNECTIONS / FIXED_RATE) * 1000)} ms on its own staggered schedule (${fmt(FIXED_RATE)} req/s in all,
-${FIXED_DURATION} s, from a plain Node client), a load no target saturates, so the difference to the direct replica is the
-time the hop itself adds; the target is judged on this one.
+connections and cookies, each connection sending its requests at even intervals on its own staggered schedule,
+${FIXED_DURATION} s per target from a plain Node client, at ${rates} req/s in all (same-session / new-client):
+${FIXED_RATE === undefined ? `a quarter of the slowest proxy's closed-loop req/s in that mode, so that no target is near saturation` : "as set by BENCH_FIXED_RATE"}.
+The difference to the direct replica is then the time the hop itself adds; the target is judged on this one.
 
 \`up\` until the first 200 on /user through the gateway, from spawning \`node dist/cli/main.js up --port P
 --admin-port Q\`: ${upTimes.map((t) => `${fmt(t)} ms`).join(", ")}.
