@@ -38,6 +38,20 @@ export interface RequestDescription {
   readonly remoteAddress?: SocketAddress | undefined;
   /** The gateway's own socket address on this connection. */
   readonly localAddress?: SocketAddress | undefined;
+  /**
+   * Kept by the caller for the downstream connection across its requests: a generated cookie depends
+   * on the connection's addresses alone, so it is computed once per connection instead of per request.
+   */
+  readonly memo?: ConnectionMemo | undefined;
+}
+
+/** What `computeHash` keeps for one downstream connection. */
+export interface ConnectionMemo {
+  generated?: { readonly value: string; readonly hash: bigint };
+  /** The last single Cookie field read, the cookie looked up in it and that cookie's hash. */
+  cookie?: { readonly field: string; readonly name: string; readonly value: string; readonly hash?: bigint };
+  /** The Set-Cookie of the last cookie policy that generated one, and that policy. */
+  setCookie?: { readonly policy: HashPolicy; readonly text: string };
 }
 
 export interface HashResult {
@@ -82,6 +96,32 @@ export function firstQueryValue(path: string, name: string): string | undefined 
   return undefined;
 }
 
+/** The only Cookie field of a request; undefined when there is none or more than one. */
+function onlyCookieField(headers: HeaderList): string | undefined {
+  let field: string | undefined;
+  for (const [name, value] of headers) {
+    if (name !== "cookie") continue;
+    if (field !== undefined) return undefined;
+    field = value;
+  }
+  return field;
+}
+
+/**
+ * A cookie's value and, unless it is empty, its hash. A client sends the same Cookie field on request
+ * after request of a connection, so the memo keeps the last one's answer.
+ */
+function cookieOf(request: RequestDescription, name: string): { value: string; hash?: bigint } {
+  const memo = request.memo;
+  const field = memo === undefined ? undefined : onlyCookieField(request.headers);
+  const last = memo?.cookie;
+  if (last !== undefined && field !== undefined && last.field === field && last.name === name) return last;
+  const value = parseCookieValue(request.headers, name);
+  const found = value === "" ? { value } : { value, hash: xxh64(value) };
+  if (memo !== undefined && field !== undefined) memo.cookie = { field, name, ...found };
+  return found;
+}
+
 export function computeHash(policies: readonly HashPolicy[], request: RequestDescription): HashResult {
   let hash: bigint | undefined;
   const setCookie: string[] = [];
@@ -92,22 +132,31 @@ export function computeHash(policies: readonly HashPolicy[], request: RequestDes
         next = headerHash(request.headers, policy.name);
         break;
       case "cookie": {
-        const value = parseCookieValue(request.headers, policy.name);
-        if (value !== "") {
-          next = xxh64(value);
+        const valueHash = cookieOf(request, policy.name).hash;
+        if (valueHash !== undefined) {
+          next = valueHash;
         } else if (policy.ttlSeconds !== undefined && request.remoteAddress && request.localAddress) {
-          const generated = generatedCookieValue(request.remoteAddress, request.localAddress);
-          setCookie.push(
-            makeSetCookieValue(
+          const memo = request.memo;
+          let generated = memo?.generated;
+          if (generated === undefined) {
+            const value = generatedCookieValue(request.remoteAddress, request.localAddress);
+            generated = { value, hash: xxh64(value) };
+            if (memo) memo.generated = generated;
+          }
+          let text = memo?.setCookie?.policy === policy ? memo.setCookie.text : undefined;
+          if (text === undefined) {
+            text = makeSetCookieValue(
               policy.name,
-              generated,
+              generated.value,
               policy.path ?? "",
               policy.ttlSeconds,
               true,
               policy.attributes,
-            ),
-          );
-          next = xxh64(generated);
+            );
+            if (memo) memo.setCookie = { policy, text };
+          }
+          setCookie.push(text);
+          next = generated.hash;
         }
         break;
       }

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { canonicalIp, type SocketAddress } from "../lb/address.js";
 import type { Endpoint } from "../lb/endpoint.js";
-import { computeHash } from "../lb/hash-policy.js";
+import { type ConnectionMemo, computeHash } from "../lb/hash-policy.js";
 import { selectHost } from "../lb/retry.js";
 import { overrideHost, readSession, sessionResponseHeaders } from "../lb/stateful-session.js";
 import type { Cluster } from "./cluster.js";
@@ -40,6 +40,18 @@ export interface Affinity {
 
 const NO_AFFINITY: Affinity = { hash: undefined, setCookie: [], session: undefined };
 
+/** Per downstream connection (the socket object): its generated cookie, computed on its first request. */
+const memos = new WeakMap<ConnectionAddresses, ConnectionMemo>();
+
+function memoOf(connection: ConnectionAddresses): ConnectionMemo {
+  let memo = memos.get(connection);
+  if (memo === undefined) {
+    memo = {};
+    memos.set(connection, memo);
+  }
+  return memo;
+}
+
 function address(ip: string | undefined, port: number | undefined): SocketAddress | undefined {
   return ip === undefined ? undefined : { ip, port: port ?? 0 };
 }
@@ -56,6 +68,7 @@ export function affinityOf(route: RouteConfig, cluster: Cluster, request: Routed
       path: request.path,
       remoteAddress: address(c.remoteAddress, c.remotePort),
       localAddress: address(c.localAddress, c.localPort),
+      memo: memoOf(c),
     });
     hash = result.hash;
     setCookie = result.setCookie ?? [];

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { computeHash, firstQueryValue, generatedCookieValue } from "../../src/lb/hash-policy.js";
 import { durationSeconds, routeHashPolicies } from "../../src/lb/istio-hash-policy.js";
 import { rotateLeft1 } from "../../src/lb/uint64.js";
@@ -161,6 +162,80 @@ describe("Istio consistentHash mapping", () => {
     assert.equal(
       generatedCookieValue({ ip: "10.244.0.1", port: 54321 }, { ip: "10.244.0.7", port: 8080 }),
       "071ab12ec2c21647",
+    );
+  });
+});
+
+describe("a connection memo", () => {
+  const addresses = {
+    remoteAddress: { ip: "10.244.0.1", port: 54321 },
+    localAddress: { ip: "10.244.0.7", port: 8080 },
+  };
+
+  it("gives every request on the connection the result computed without it, generating the cookie once", () => {
+    const policy = { kind: "cookie", name: "test-cookie", ttlSeconds: 60 } as const;
+    const memo = {};
+    const plain = computeHash([policy], { ...request(), ...addresses });
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(computeHash([policy], { ...request(), ...addresses, memo }), plain);
+    }
+    assert.deepEqual(memo, {
+      generated: { value: "071ab12ec2c21647", hash: xxh64("071ab12ec2c21647") },
+      setCookie: { policy, text: 'test-cookie="071ab12ec2c21647"; Max-Age=60; HttpOnly' },
+    });
+  });
+
+  it("writes the Set-Cookie of the policy in force, not of an earlier one, with the same generated value", () => {
+    const memo = {};
+    computeHash([{ kind: "cookie", name: "a", ttlSeconds: 60 }], { ...request(), ...addresses, memo });
+    const r = computeHash([{ kind: "cookie", name: "b", ttlSeconds: 0, path: "/" }], {
+      ...request(),
+      ...addresses,
+      memo,
+    });
+    assert.deepEqual(r.setCookie, ['b="071ab12ec2c21647"; Path=/; HttpOnly']);
+    assert.equal(r.hash, xxh64("071ab12ec2c21647"));
+  });
+});
+
+describe("a connection memo across a connection's requests", () => {
+  const addresses = {
+    remoteAddress: { ip: "10.244.0.1", port: 54321 },
+    localAddress: { ip: "10.244.0.7", port: 8080 },
+  };
+  const policies = [
+    [{ kind: "cookie", name: "a", ttlSeconds: 60 }],
+    [{ kind: "cookie", name: "b" }],
+    [
+      { kind: "cookie", name: "a" },
+      { kind: "header", name: "x-h" },
+    ],
+  ] as const;
+  const cookieFields = ["a=1", "a=2; b=3", "b=3", 'a=""', "", "x=1; a=1"];
+
+  it("answers every request as computeHash without a memo, whatever the sequence of Cookie fields and policies", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            policies: fc.constantFrom(...policies),
+            fields: fc.array(fc.constantFrom(...cookieFields), { maxLength: 2 }),
+          }),
+          { minLength: 1, maxLength: 12 },
+        ),
+        (requests) => {
+          const memo = {};
+          for (const r of requests) {
+            const headers: [string, string][] = [
+              ["x-h", "v"],
+              ...r.fields.map((f): [string, string] => ["cookie", f]),
+            ];
+            const expected = computeHash(r.policies, { ...request(headers), ...addresses });
+            assert.deepEqual(computeHash(r.policies, { ...request(headers), ...addresses, memo }), expected);
+          }
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });
