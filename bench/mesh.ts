@@ -6,7 +6,7 @@
  * after round in a rotated order, so the machine's changing speed falls on every target alike.
  * Writes the `mesh` section of BENCHMARKS.md.
  * Run: node --import tsx bench/mesh.ts   (needs nginx and haproxy: apt-get install -y nginx haproxy)
- * Knobs (env): BENCH_ROUNDS (8), BENCH_SLICE seconds per target and round (3), BENCH_WARMUP seconds (2),
+ * Knobs (env): BENCH_ROUNDS (12), BENCH_SLICE seconds per target and round (3), BENCH_WARMUP seconds (2),
  * BENCH_CONNECTIONS (50), BENCH_UP_RUNS (3), BENCH_FIXED_RATE req/s (default: a quarter of the slowest
  * proxy's closed-loop req/s in the same mode), BENCH_FIXED_DURATION s (5),
  * BENCH_ONLY (comma-separated target keys, e.g. `gateway,http-proxy`: those only, printed, BENCHMARKS.md untouched).
@@ -49,7 +49,7 @@ const autocannon = createRequire(import.meta.url)("autocannon") as Cannon;
 
 const ROOT = join(import.meta.dirname, "..");
 const PEERS_OUT = join(ROOT, ".tmp", "bench-mesh-peers");
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 const SLICE = Number(process.env.BENCH_SLICE ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
