@@ -1,6 +1,8 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SessionAffinityError } from "../errors.js";
+import { formatFinding } from "../lint/index.js";
+import { RejectedManifestError } from "../mesh/control-plane.js";
 import { startMesh } from "../mesh/mesh.js";
 import { renderResource } from "../mesh/tables.js";
 import { parseFlags } from "./args.js";
@@ -72,6 +74,12 @@ export const upCommand: Command = {
       manifests,
       ...(replicas === undefined ? {} : { replicas }),
       waitReady: true,
+    }).catch((err: unknown) => {
+      // As `apply` does: the findings that rejected a file, then the one-line summary.
+      if (err instanceof RejectedManifestError) {
+        for (const finding of err.findings) process.stderr.write(`${formatFinding(finding)}\n`);
+      }
+      throw err;
     });
     const out = process.stdout;
     out.write(`local mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

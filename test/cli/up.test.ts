@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ROOT, runCli } from "../helpers/mesh.js";
 import { alive } from "../helpers/process.js";
@@ -106,5 +109,24 @@ describe("session-affinity up, SIGKILLed", () => {
     await once(up, "exit");
     for (let i = 0; i < 100 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(pids.filter(alive), [], "no pod outlives a SIGKILLed up");
+  });
+});
+
+describe("session-affinity up with a bad manifest", () => {
+  it("prints the findings that rejected it, then the one-line summary, and exits 2", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "up-bad-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    for (const file of ["session.yaml", "session-gateway.yaml"])
+      await writeFile(join(dir, file), await readFile(join(ROOT, "deploy", file), "utf8"));
+    const affinity = await readFile(join(ROOT, "deploy", "session-affinity.yaml"), "utf8");
+    await writeFile(join(dir, "session-affinity.yaml"), affinity.replace("consistentHash", "consistantHash"));
+    const r = await runCli(["up", dir, "--port", "0", "--admin-port", "0"]);
+    assert.equal(r.code, 2);
+    const lines = r.stderr.trimEnd().split("\n");
+    assert.match(
+      lines[0] ?? "",
+      /session-affinity\.yaml:\d+ DestinationRule\/session schema\/unknown-field .*consistantHash/,
+    );
+    assert.match(lines.at(-1) ?? "", /rejected with 1 error; nothing applied$/);
   });
 });
