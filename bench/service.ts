@@ -334,8 +334,7 @@ async function main(): Promise<void> {
 Why the bare-peer target is missed: per request ours spends more server CPU than the bare peer
 (column above). It keeps Prometheus metrics (a counter and a histogram per request, about 0.5 µs
 measured alone), checks the signed cookie (a Map lookup once a cookie value has been verified,
-HMAC-SHA256 for one not seen before) and writes more headers; a new session also mints an id and
-signs it with HMAC-SHA256.
+HMAC-SHA256 for one not seen before); a new session also mints an id and signs it with HMAC-SHA256.
 `
     : "";
   const markdown = `## Service (\`bench/service.ts\`)
