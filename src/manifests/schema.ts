@@ -79,14 +79,17 @@ async function modelFor(
   kind: string,
 ): Promise<{ model: ModelClass; schemaVersion: string } | undefined> {
   const target = moduleFor(apiVersion);
-  if (!target) return undefined;
-  let loading = modules.get(target.specifier);
+  // The kind's own module, not its group's index: the core group's index alone loads hundreds of
+  // models (400 ms) where a Service needs one (80 ms). A kind that is not a plain name has no module.
+  if (!target || !/^[A-Z][A-Za-z0-9]*$/.test(kind)) return undefined;
+  const specifier = `${target.specifier}/${kind}`;
+  let loading = modules.get(specifier);
   if (!loading) {
-    loading = import(target.specifier).then(
+    loading = import(specifier).then(
       (m: Record<string, unknown>) => m,
       () => undefined,
     );
-    modules.set(target.specifier, loading);
+    modules.set(specifier, loading);
   }
   const mod = await loading;
   const model = mod?.[kind];
