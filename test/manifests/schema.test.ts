@@ -75,7 +75,7 @@ describe("validateSchema", () => {
     assert.deepEqual(result, { status: "no-schema" });
   });
 
-  it("says no-schema for a kind the group lacks or that is no plain name, and never loads a path from it", async () => {
+  it("says no-schema for a kind its group lacks or that is not a plain name", async () => {
     for (const kind of ["Widget", "service", "../v1/Service", "Service/../Pod", ""]) {
       const result = await validateSchema({ apiVersion: "v1", kind, metadata: { name: "x" } });
       assert.deepEqual(result, { status: "no-schema" }, kind);
