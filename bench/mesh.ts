@@ -735,7 +735,11 @@ async function main(): Promise<void> {
     let replicas = await replicasOf(up);
     const list = targets(up, nginx, haproxy).filter((t) => !ONLY || ONLY.includes(t.key));
     if (list.length === 0)
-      throw new Error(`BENCH_ONLY names no target (keys: direct, gateway, nginx, haproxy, http-proxy)`);
+      throw new Error(
+        `BENCH_ONLY names no target (keys: ${targets(up, nginx, haproxy)
+          .map((t) => t.key)
+          .join(", ")})`,
+      );
     const tallies = new Map<string, Record<Mode, Tally>>(
       list.map((t) => [t.key, { "same-session": new Tally(), "new-client": new Tally() }]),
     );
@@ -746,25 +750,25 @@ async function main(): Promise<void> {
     const running = new Map<string, Running>();
     try {
       for (const target of list) running.set(target.key, await target.start(replicas));
-      const urlOf = (target: Target): Running => running.get(target.key) as Running;
+      const runningOf = (target: Target): Running => running.get(target.key) as Running;
       const cookies = new Map<string, string[]>();
       for (const target of list) {
         if (target.hashing) {
-          const spread = await verifySticky(urlOf(target).url, target.label);
+          const spread = await verifySticky(runningOf(target).url, target.label);
           spreads.set(target.key, [...spread.values()].sort((a, b) => b - a).join("/"));
         }
-        cookies.set(target.key, await sessions(urlOf(target).url, target.label, target.hashing));
+        cookies.set(target.key, await sessions(runningOf(target).url, target.label, target.hashing));
       }
       for (const mode of MODES) {
         const cookiesOf = (target: Target) => (mode === "same-session" ? cookies.get(target.key) : undefined);
         for (const target of list)
-          await autocannon(cannonOptions(urlOf(target).url, WARMUP, cookiesOf(target)));
+          await autocannon(cannonOptions(runningOf(target).url, WARMUP, cookiesOf(target)));
         for (let round = 1; round <= ROUNDS; round++) {
           // A rotated order each round, so no target always runs first or last.
           const order = list.map((_, i) => list[(i + round - 1) % list.length] as Target);
           for (const target of order) {
             await slice(
-              urlOf(target),
+              runningOf(target),
               replicas,
               `${target.label} ${mode}`,
               cookiesOf(target),
@@ -782,7 +786,7 @@ async function main(): Promise<void> {
         fixedRates.set(mode, rate);
         for (const target of list) {
           tally(target.key, mode).fixed = await paced(
-            urlOf(target).url,
+            runningOf(target).url,
             cookiesOf(target),
             `${target.label} ${mode}`,
             rate,
@@ -793,7 +797,17 @@ async function main(): Promise<void> {
       for (const r of running.values()) await r.stop();
     }
 
-    const best = (key: string, mode: Mode): Measured => tally(key, mode).measured();
+    // Sorting every response time is done once per target and mode, not at each use of a figure.
+    const results = new Map<string, Record<Mode, Measured>>(
+      list.map((t) => [
+        t.key,
+        {
+          "same-session": tally(t.key, "same-session").measured(),
+          "new-client": tally(t.key, "new-client").measured(),
+        },
+      ]),
+    );
+    const result = (key: string, mode: Mode): Measured => results.get(key)?.[mode] as Measured;
     // Gateway ÷ peer within each round: the spread behind the totals.
     const perRound = (peer: string, mode: Mode): number[] => {
       const peerRounds = tally(peer, mode).perRound;
@@ -807,7 +821,7 @@ async function main(): Promise<void> {
     if (ONLY) {
       for (const target of list) {
         for (const mode of MODES) {
-          const m = best(target.key, mode);
+          const m = result(target.key, mode);
           console.log(
             `${target.key} ${mode}: ${fmt(m.rps)} req/s, proxy ${fmt(m.proxyCpuUs)} µs/req, replicas ${fmt(m.replicasCpuUs)} µs/req`,
           );
@@ -819,20 +833,18 @@ async function main(): Promise<void> {
             console.log(`gateway ÷ ${peer} round by round, ${mode}: ${spreadOf(perRound(peer, mode))}`);
       return;
     }
-    const fixedBest = best;
-
     const rows: string[][] = [];
     for (const target of list) {
       for (const mode of MODES) {
-        const m = best(target.key, mode);
+        const m = result(target.key, mode);
         rows.push([
           target.label,
           mode,
           fmt(m.rps),
           fmt(m.p50, 2),
           fmt(m.p99, 2),
-          fmt(fixedBest(target.key, mode).fixedP50, 2),
-          fmt(fixedBest(target.key, mode).fixedP99, 2),
+          fmt(result(target.key, mode).fixedP50, 2),
+          fmt(result(target.key, mode).fixedP99, 2),
           target.key === "direct" ? "—" : fmt(m.proxyCpuUs),
           fmt(m.replicasCpuUs),
         ]);
@@ -841,25 +853,25 @@ async function main(): Promise<void> {
     const peers = list.filter((t) => t.key !== "gateway" && t.key !== "direct");
     const ratioRows = MODES.map((mode) => [
       mode,
-      ...peers.map((p) => `${(best("gateway", mode).rps / best(p.key, mode).rps).toFixed(2)}×`),
+      ...peers.map((p) => `${(result("gateway", mode).rps / result(p.key, mode).rps).toFixed(2)}×`),
     ]);
 
     const rpsTarget = (what: string, peer: string, goal: number): string[] => {
-      const per = MODES.map((mode) => best("gateway", mode).rps / best(peer, mode).rps);
+      const per = MODES.map((mode) => result("gateway", mode).rps / result(peer, mode).rps);
       return [what, ...per.map((r) => `${r.toFixed(2)}×`), per.every((r) => r >= goal) ? "met" : "missed"];
     };
-    const added = MODES.map((mode) => best("gateway", mode).p50 - best("direct", mode).p50);
+    const added = MODES.map((mode) => result("gateway", mode).p50 - result("direct", mode).p50);
     const addedFixed = MODES.map(
-      (mode) => fixedBest("gateway", mode).fixedP50 - fixedBest("direct", mode).fixedP50,
+      (mode) => result("gateway", mode).fixedP50 - result("direct", mode).fixedP50,
     );
-    const nginxAdded = MODES.map((mode) => best("nginx", mode).p50 - best("direct", mode).p50);
+    const nginxAdded = MODES.map((mode) => result("nginx", mode).p50 - result("direct", mode).p50);
     const cpuRatio = MODES.map(
-      (mode) => best("http-proxy", mode).proxyCpuUs / best("gateway", mode).proxyCpuUs,
+      (mode) => result("http-proxy", mode).proxyCpuUs / result("gateway", mode).proxyCpuUs,
     );
     // The bare proxy forwards and nothing else: its lead over http-proxy is the most any Node proxy gets here.
-    const ceiling = MODES.map((mode) => best("bare-proxy", mode).rps / best("http-proxy", mode).rps);
-    const ofCeiling = MODES.map((mode) => best("gateway", mode).rps / best("bare-proxy", mode).rps);
-    const bareCpu = MODES.map((mode) => best("bare-proxy", mode).proxyCpuUs);
+    const ceiling = MODES.map((mode) => result("bare-proxy", mode).rps / result("http-proxy", mode).rps);
+    const ofCeiling = MODES.map((mode) => result("gateway", mode).rps / result("bare-proxy", mode).rps);
+    const bareCpu = MODES.map((mode) => result("bare-proxy", mode).proxyCpuUs);
     const upSorted = [...upTimes].sort((a, b) => a - b);
     const upMedian = upSorted[Math.floor(upSorted.length / 2)] as number;
     const rates = MODES.map((mode) => fmt(fixedRates.get(mode) ?? 0)).join(" / ");

@@ -4,7 +4,6 @@ import { readCookie } from "./cookie-header.js";
 import type { Logger } from "./logger.js";
 import type { Metrics, Route } from "./metrics.js";
 import { ordinal } from "./ordinal.js";
-import { requestFields } from "./request-fields.js";
 import type { SessionIdSigner } from "./session-id.js";
 import type { SessionHit, SessionStore } from "./session-store.js";
 
@@ -64,13 +63,14 @@ export function createApp(options: AppOptions): App {
   }
 
   function user(req: IncomingMessage, res: ServerResponse): number | Promise<number> {
-    const fields = requestFields(req.rawHeaders);
-    const id = signer.verify(readCookie(fields.cookie, options.cookieName));
+    // Node's server has built req.headers before this runs (it reads Host and Expect), so these are lookups.
+    const { cookie, accept } = req.headers;
+    const id = signer.verify(readCookie(cookie, options.cookieName));
     if (req.method === "HEAD") {
       // HEAD is safe: it reports what GET would say without counting or creating a session.
       const peeked = id === undefined ? Promise.resolve(undefined) : store.peek(id);
       return peeked.then((count) => {
-        const [type, body] = userBody(fields.accept, count ?? 1);
+        const [type, body] = userBody(accept, count ?? 1);
         send(res, 200, type, body);
         return 200;
       });
@@ -82,7 +82,7 @@ export function createApp(options: AppOptions): App {
       return minted.id;
     };
     const counted = (hit: SessionHit): number => {
-      const [type, body] = userBody(fields.accept, hit.count);
+      const [type, body] = userBody(accept, hit.count);
       if (hit.created) {
         metrics.sessionCreated();
         send(res, 200, type, body, ["Set-Cookie", `${options.cookieName}=${cookieValue}${cookieAttributes}`]);

@@ -40,7 +40,8 @@ export interface RequestDescription {
   readonly localAddress?: SocketAddress | undefined;
   /**
    * Kept by the caller for the downstream connection across its requests: a generated cookie depends
-   * on the connection's addresses alone, so it is computed once per connection instead of per request.
+   * on the connection's addresses alone, and a client repeats its Cookie field, so both are worked out
+   * once per connection (or per change of the field) instead of per request.
    */
   readonly memo?: ConnectionMemo | undefined;
 }

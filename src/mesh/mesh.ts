@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { SessionAffinityError } from "../errors.js";
 import { loadManifests } from "../manifests/index.js";
-import { apiGroup, type ManifestSet } from "../manifests/types.js";
+import { apiGroup, type ManifestDocument, type ManifestSet } from "../manifests/types.js";
 import { AdminServer } from "./admin.js";
 import { Cluster } from "./cluster.js";
 import {
@@ -327,7 +327,7 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
       // Workloads and Services first: their schemas come precompiled, so the pods boot while the Istio
       // objects' schemas compile, most of the validation time. Every error rule about an Istio object
       // sees the workloads applied by then; any rejection still stops `up` as a whole.
-      const istio = (d: ManifestSet["documents"][number]) => apiGroup(d.apiVersion) === "networking.istio.io";
+      const istio = (d: ManifestDocument) => apiGroup(d.apiVersion) === "networking.istio.io";
       const workloads = { documents: set.documents.filter((d) => !istio(d)), problems: set.problems };
       const routing = { documents: set.documents.filter(istio), problems: [] };
       if (workloads.documents.length > 0 || workloads.problems.length > 0)

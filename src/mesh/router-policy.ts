@@ -40,7 +40,7 @@ export interface Affinity {
 
 const NO_AFFINITY: Affinity = { hash: undefined, setCookie: [], session: undefined };
 
-/** Per downstream connection (the socket object): its generated cookie, computed on its first request. */
+/** Per downstream connection (the socket object): what computeHash keeps across its requests. */
 const memos = new WeakMap<ConnectionAddresses, ConnectionMemo>();
 
 function memoOf(connection: ConnectionAddresses): ConnectionMemo {

@@ -821,14 +821,19 @@ describe("ingress gateway: request lifetime", { timeout: 30_000 }, () => {
     assert.equal(connection, "close", "the rest of the body cannot be told from a next request");
   });
 
-  it("forwards the response head at once, before a slow first body byte", async (t) => {
+  /** A gateway in front of an upstream that sends a chunked response's `start` at once and its end 1.5 s later. */
+  async function lateEndingGateway(t: TestContext, start: string): Promise<{ port: number }> {
     const slow = await tcpUpstream(t, (socket) => {
       socket.once("data", () => {
-        socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+        socket.write(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${start}`);
         setTimeout(() => socket.end("4\r\nlate\r\n0\r\n\r\n"), 1500);
       });
     });
-    const gw = await startGateway(t, [slow.address]);
+    return startGateway(t, [slow.address]);
+  }
+
+  it("forwards the response head at once, before a slow first body byte", async (t) => {
+    const gw = await lateEndingGateway(t, "");
     const sent = performance.now();
     const headAfter = await new Promise<number>((resolve, reject) => {
       const req = httpRequest({ host: "127.0.0.1", port: gw.port, path: "/events", agent: false }, (res) => {
@@ -842,13 +847,7 @@ describe("ingress gateway: request lifetime", { timeout: 30_000 }, () => {
   });
 
   it("forwards the body bytes of a read at once, not when the response ends", async (t) => {
-    const slow = await tcpUpstream(t, (socket) => {
-      socket.once("data", () => {
-        socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nearly\r\n");
-        setTimeout(() => socket.end("4\r\nlate\r\n0\r\n\r\n"), 1500);
-      });
-    });
-    const gw = await startGateway(t, [slow.address]);
+    const gw = await lateEndingGateway(t, "5\r\nearly\r\n");
     const sent = performance.now();
     const first = await new Promise<{ ms: number; text: string }>((resolve, reject) => {
       const req = httpRequest({ host: "127.0.0.1", port: gw.port, path: "/events", agent: false }, (res) => {
