@@ -5,7 +5,7 @@
  * the gateway succeeds. All targets run at once and the load moves between them in short slices, round
  * after round in a rotated order, so the machine's changing speed falls on every target alike.
  * Writes the `mesh` section of BENCHMARKS.md.
- * Run: node --import tsx bench/mesh.ts   (needs nginx and haproxy: apt-get install -y nginx haproxy)
+ * Run: node --import tsx bench/mesh.ts   (needs nginx, haproxy and wrk: apt-get install -y nginx haproxy wrk)
  * Knobs (env): BENCH_ROUNDS (12), BENCH_SLICE seconds per target and round (3), BENCH_WARMUP seconds (2),
  * BENCH_CONNECTIONS (50), BENCH_UP_RUNS (3), BENCH_FIXED_RATE req/s (default: a quarter of the slowest
  * proxy's closed-loop req/s in the same mode), BENCH_FIXED_DURATION s (5),
@@ -24,28 +24,7 @@ import { waitForPort } from "../test/helpers/redis-server.js";
 import { haproxyConfig } from "./peers/haproxy.js";
 import { nginxConfig } from "./peers/nginx.js";
 import { machineLine, writeSection } from "./report.js";
-
-interface CannonResult {
-  requests: { average: number; total: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-interface CannonClient {
-  setHeaders(headers: Record<string, string>): void;
-}
-interface CannonInstance extends PromiseLike<CannonResult> {
-  on(event: "response", listener: (client: unknown, status: number, bytes: number, ms: number) => void): void;
-}
-type Cannon = (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  setupClient?: (client: CannonClient) => void;
-}) => CannonInstance;
-
-// autocannon ships no type declarations; the few fields read here are typed above.
-const autocannon = createRequire(import.meta.url)("autocannon") as Cannon;
+import { wrk } from "./wrk.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const PEERS_OUT = join(ROOT, ".tmp", "bench-mesh-peers");
@@ -70,12 +49,14 @@ const MODES: Mode[] = ["same-session", "new-client"];
 
 interface Measured {
   rps: number;
-  /** From every response's own time (autocannon's histogram rounds to whole milliseconds). */
+  /** From every response's own time, in wrk's microsecond histogram. */
   p50: number;
   p99: number;
   /** user + system CPU of the proxy's processes over the measured run, per request answered. */
   proxyCpuUs: number;
   replicasCpuUs: number;
+  /** The same of wrk, the load generator. */
+  loadCpuUs: number;
   /** The same connections at a fixed offered load that saturates nothing: the latency a hop adds. */
   fixedP50: number;
   fixedP99: number;
@@ -407,47 +388,45 @@ async function paced(
   return Float64Array.from(times).sort();
 }
 
+/** The same rank as `percentile`, in a histogram of value → count. */
+function histogramPercentile(histogram: ReadonlyMap<number, number>, p: number): number {
+  let total = 0;
+  for (const count of histogram.values()) total += count;
+  if (total === 0) return Number.NaN;
+  const rank = Math.min(total - 1, Math.floor((p / 100) * total));
+  let seen = 0;
+  for (const value of [...histogram.keys()].sort((a, b) => a - b)) {
+    seen += histogram.get(value) as number;
+    if (seen > rank) return value;
+  }
+  return Number.NaN;
+}
+
 /** What one target's slices add up to in one mode. */
 class Tally {
   requests = 0;
   seconds = 0;
   proxyCpuMs = 0;
   replicasCpuMs = 0;
-  readonly times: number[] = [];
+  loadCpuMs = 0;
+  /** Response time in µs → responses, over every slice. */
+  readonly latency = new Map<number, number>();
   /** Requests/s of each round's slice, for the ratios round by round. */
   readonly perRound: number[] = [];
   fixed: Float64Array = new Float64Array(0);
 
   measured(): Measured {
-    const sorted = Float64Array.from(this.times).sort();
     return {
       rps: this.requests / this.seconds,
-      p50: percentile(sorted, 50),
-      p99: percentile(sorted, 99),
+      p50: histogramPercentile(this.latency, 50) / 1000,
+      p99: histogramPercentile(this.latency, 99) / 1000,
       proxyCpuUs: (this.proxyCpuMs * 1000) / this.requests,
       replicasCpuUs: (this.replicasCpuMs * 1000) / this.requests,
+      loadCpuUs: (this.loadCpuMs * 1000) / this.requests,
       fixedP50: percentile(this.fixed, 50),
       fixedP99: percentile(this.fixed, 99),
     };
   }
-}
-
-function cannonOptions(url: string, duration: number, cookies: readonly string[] | undefined) {
-  return {
-    url,
-    connections: CONNECTIONS,
-    duration,
-    ...(cookies
-      ? {
-          setupClient: (() => {
-            let next = 0;
-            return (client: CannonClient) => {
-              client.setHeaders({ cookie: cookies[next++ % cookies.length] as string });
-            };
-          })(),
-        }
-      : {}),
-  };
 }
 
 /** One slice of closed-loop load on a target, added to its tally. */
@@ -457,26 +436,27 @@ async function slice(
   label: string,
   cookies: readonly string[] | undefined,
   tally: Tally,
+  load: { binary: string; scriptFile: string },
 ): Promise<void> {
   const proxyPids = running.pids();
   const replicaPids = replicas.map((r) => r.pid);
   const proxyBefore = cpuMs(proxyPids);
   const replicasBefore = cpuMs(replicaPids);
-  const started = performance.now();
-  const instance = autocannon(cannonOptions(running.url, SLICE, cookies));
-  instance.on("response", (_client, status, _bytes, ms) => {
-    if (status >= 200 && status < 300) tally.times.push(ms);
+  const r = await wrk({
+    ...load,
+    url: running.url,
+    connections: CONNECTIONS,
+    seconds: SLICE,
+    ...(cookies ? { cookies } : {}),
   });
-  const r = await instance;
-  const seconds = (performance.now() - started) / 1000;
   tally.proxyCpuMs += cpuMs(proxyPids) - proxyBefore;
   tally.replicasCpuMs += cpuMs(replicaPids) - replicasBefore;
-  if (r.non2xx > 0 || r.errors > 0) {
-    throw new Error(`${label}: ${r.non2xx} non-2xx answers, ${r.errors} errors (${r.timeouts} timeouts)`);
-  }
-  tally.requests += r.requests.total;
-  tally.seconds += seconds;
-  tally.perRound.push(r.requests.total / seconds);
+  if (r.errors) throw new Error(`${label}: failed requests (${r.errors})`);
+  tally.loadCpuMs += r.cpuMs;
+  tally.requests += r.requests;
+  tally.seconds += r.seconds;
+  tally.perRound.push(r.requests / r.seconds);
+  for (const [value, count] of r.latency) tally.latency.set(value, (tally.latency.get(value) ?? 0) + count);
 }
 
 // --- the mesh under test, started from the built CLI as a user would -----------------------------
@@ -700,11 +680,14 @@ function table(head: string[], rows: string[][]): string {
 async function main(): Promise<void> {
   const nginx = findBinary("nginx");
   const haproxy = findBinary("haproxy");
-  if (!nginx || !haproxy) {
-    const missing = [nginx ? "" : "nginx", haproxy ? "" : "haproxy"].filter(Boolean).join(" and ");
+  const wrkBinary = findBinary("wrk");
+  if (!nginx || !haproxy || !wrkBinary) {
+    const missing = [nginx ? "" : "nginx", haproxy ? "" : "haproxy", wrkBinary ? "" : "wrk"]
+      .filter(Boolean)
+      .join(", ");
     throw new Error(
       `${missing} not found (looked in PATH, /usr/sbin, /usr/local/sbin). Install the Debian packages first:\n` +
-        "  sudo apt-get update && sudo apt-get install -y nginx haproxy\n" +
+        "  sudo apt-get update && sudo apt-get install -y nginx haproxy wrk\n" +
         "The benchmark runs them in the foreground on free loopback ports; their system services are not needed.",
     );
   }
@@ -716,10 +699,17 @@ async function main(): Promise<void> {
       "",
     ),
     httpProxy: (createRequire(import.meta.url)("http-proxy/package.json") as { version: string }).version,
+    // wrk -v prints its version line and exits with 1.
+    wrk: (spawnSync(wrkBinary, ["-v"], { encoding: "utf8" }).stdout.split("\n")[0] ?? "").replace(
+      / Copyright.*/,
+      "",
+    ),
   };
   const started = Date.now();
   const loadBefore = loadavg();
   build();
+  const scratch = await mkdtemp(join(tmpdir(), "bench-mesh-wrk-"));
+  const load = { binary: wrkBinary, scriptFile: join(scratch, "load.lua") };
 
   // `up` from spawn to the first 200; every run but the last is stopped, the last one is measured.
   const upTimes: number[] = [];
@@ -761,8 +751,16 @@ async function main(): Promise<void> {
       }
       for (const mode of MODES) {
         const cookiesOf = (target: Target) => (mode === "same-session" ? cookies.get(target.key) : undefined);
-        for (const target of list)
-          await autocannon(cannonOptions(runningOf(target).url, WARMUP, cookiesOf(target)));
+        for (const target of list) {
+          const cookies = cookiesOf(target);
+          await wrk({
+            ...load,
+            url: runningOf(target).url,
+            connections: CONNECTIONS,
+            seconds: WARMUP,
+            ...(cookies ? { cookies } : {}),
+          });
+        }
         for (let round = 1; round <= ROUNDS; round++) {
           // A rotated order each round, so no target always runs first or last.
           const order = list.map((_, i) => list[(i + round - 1) % list.length] as Target);
@@ -773,6 +771,7 @@ async function main(): Promise<void> {
               `${target.label} ${mode}`,
               cookiesOf(target),
               tally(target.key, mode),
+              load,
             );
           }
           console.log(
@@ -847,6 +846,7 @@ async function main(): Promise<void> {
           fmt(result(target.key, mode).fixedP99, 2),
           target.key === "direct" ? "—" : fmt(m.proxyCpuUs),
           fmt(m.replicasCpuUs),
+          fmt(m.loadCpuUs),
         ]);
       }
     }
@@ -902,7 +902,7 @@ async function main(): Promise<void> {
     const markdown = `## Local mesh: gateway vs. nginx, HAProxy, http-proxy and a bare Node proxy (\`bench/mesh.ts\`)
 
 ${machineLine()}
-${versions.nginx}, ${versions.haproxy}, http-proxy ${versions.httpProxy}.
+${versions.nginx}, ${versions.haproxy}, http-proxy ${versions.httpProxy}, ${versions.wrk}.
 
 One \`node dist/cli/main.js up\` (built output, \`deploy/\` applied, 5 replicas, memory store) supplies the
 gateway and the five replica processes; nginx, HAProxy, the http-proxy peer and the bare Node proxy are put in front of
@@ -910,11 +910,12 @@ the same five replicas, and one replica is also hit directly as the baseline. Al
 moves between them: per mode, a ${WARMUP} s warm-up each, then ${ROUNDS} rounds in which every target gets ${SLICE} s of load, in an
 order rotated each round. Other work on these shared cores changes their speed by half or more within minutes; in
 slices a few seconds apart, such a change falls on every target alike. Each figure is the total over the target's
-slices (${ROUNDS * SLICE} s per mode). Load: autocannon in the benchmark process, ${CONNECTIONS} connections. The replicas are replaced
+slices (${ROUNDS * SLICE} s per mode). Load: wrk (\`bench/wrk.ts\`), one thread, ${CONNECTIONS} keep-alive connections. The replicas are replaced
 once before the first target starts; all targets' sessions then live in the same five stores.
-*same-session*: each connection sends its own session's cookies (\`session-route\` from the proxy and the
-app's \`sid\`, both obtained through that proxy first, ${CONNECTIONS / REPLICAS} sessions on each replica for every proxy), so the load is
-spread evenly over the replicas and stays on each session's replica. *new-client*: no cookies at all, so every request opens a session and the proxy
+*same-session*: ${CONNECTIONS} sessions per proxy (\`session-route\` from the proxy and the app's \`sid\`, both
+obtained through that proxy first, ${CONNECTIONS / REPLICAS} sessions on each replica for every proxy), whose cookies the requests carry in
+turn, as from a front load balancer that mixes users on its connections (wrk's scripts cannot tell
+connections apart), so the load is spread evenly over the replicas and stays on each session's replica. *new-client*: no cookies at all, so every request opens a session and the proxy
 generates a \`session-route\` cookie (from the connection's addresses, as Envoy does) and sets it.
 Before measuring, each proxy is checked to stick: ${STICKY_CLIENTS} cookie-jar clients, ${STICKY_REQUESTS} requests each plus
 one from a new connection, must each stay on one replica with the counter going 1, 2, 3 … (clients
@@ -922,9 +923,10 @@ per replica in the last check: ${[...spreads].map(([k, v]) => `${k} ${v}`).join(
 
 **The load generator, the proxy and the five replicas share the same 2 cores**, so absolute req/s are
 far below what a proxy reaches on its own machine and mostly measure how much CPU each proxy leaves to
-the replicas and to autocannon; the CPU columns (user + system of the proxy's processes, and of the five
-replicas, over the measured run divided by requests answered) are steadier than req/s. p50/p99 come from
-every response's own time (autocannon's histogram rounds to whole ms). Gateway CPU is the whole \`up\`
+the replicas and to the load generator; the CPU columns (user + system of the proxy's processes, of the five
+replicas and of wrk, over the measured run divided by requests answered) are steadier than req/s. wrk is
+the load generator because it takes the least of the shared CPU: the CPU every target loses to it dilutes
+every ratio towards 1×. p50/p99 come from every response's own time (wrk's histogram, in µs). Gateway CPU is the whole \`up\`
 process (gateway plus control plane, admin API and readiness probes). Whole run: ${minutes} min; load average
 (1/5/15 min) ${la(loadBefore)} at the start and ${la(loadAfter)} at the end (other work shares the machine).
 
@@ -939,6 +941,7 @@ ${table(
     "p99 ms at a fixed rate",
     "proxy CPU µs/req",
     "replicas CPU µs/req",
+    "wrk CPU µs/req",
   ],
   rows,
 )}
@@ -956,8 +959,8 @@ ${table(["Target", "same-session", "new-client", "Met"], targetRows)}
 Added latency is measured twice. *Closed loop* (the req/s runs): each of the ${CONNECTIONS} connections sends its
 next request as soon as the last one is answered, so every process is saturated and p50 is simply
 connections ÷ throughput (Little's law): it restates the req/s figure, and on these shared cores even
-nginx adds ${nginxAdded.map((a) => `${fmt(a, 2)} ms`).join(" / ")} (same-session / new-client) that way. *Fixed rate*: the same ${CONNECTIONS}
-connections and cookies, each connection sending its requests at even intervals on its own staggered schedule,
+nginx adds ${nginxAdded.map((a) => `${fmt(a, 2)} ms`).join(" / ")} (same-session / new-client) that way. *Fixed rate*: ${CONNECTIONS} connections,
+each with one of the same sessions' cookies and sending its requests at even intervals on its own staggered schedule,
 ${FIXED_DURATION} s per target from a plain Node client, at ${rates} req/s in all (same-session / new-client):
 ${FIXED_RATE === undefined ? `a quarter of the slowest proxy's closed-loop req/s in that mode, so that no target is near saturation` : "as set by BENCH_FIXED_RATE"}.
 The difference to the direct replica is then the time the hop itself adds; the target is judged on this one.
@@ -988,6 +991,7 @@ on these cores. The gateway does Envoy's work on top and reaches ${ofCeiling.map
     console.log(`wrote the mesh section of BENCHMARKS.md (${minutes} min)`);
   } finally {
     await stopChild(up.child);
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 
