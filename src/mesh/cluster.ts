@@ -1,12 +1,15 @@
 /**
  * One upstream cluster at run time: its endpoints, the balancer built from them through src/lb, and
  * the books — active requests (shared across rebuilds, as least request reads them), per-endpoint
- * and per-cluster counters. `update` is the xDS push: a changed endpoint set or policy rebuilds the
- * balancer; unchanged input keeps it (and its ring) as Envoy does.
+ * and per-cluster counters; and, when the rule asks for it, Envoy's outlier detection: an ejected
+ * host leaves the balancer (rebuilt over the healthy hosts, or all of them below the panic threshold)
+ * until an interval tick brings it back. `update` is the xDS push: a changed endpoint set or policy
+ * rebuilds the balancer; unchanged input keeps it (and its ring) as Envoy does.
  */
 import { ActiveRequests } from "../lb/active-requests.js";
 import { type Endpoint, normalizeEndpoints } from "../lb/endpoint.js";
 import type { LoadBalancer } from "../lb/load-balancer.js";
+import { OutlierDetector, type OutlierStats } from "../lb/outlier-detector.js";
 import { type RandomSource, seededRandom } from "../lb/random-source.js";
 import { createLoadBalancer, HASHING_POLICIES } from "../lb/registry.js";
 import type { EndpointEntry } from "./endpoints.js";
@@ -43,14 +46,27 @@ export interface HostView {
   readonly pod: string;
   readonly active: number;
   readonly stats: HostStats;
+  /** Out of the balancer by outlier detection (Envoy's `/failed_outlier_check`). */
+  readonly ejected: boolean;
 }
 
-function key(config: ClusterConfig, endpoints: readonly EndpointEntry[]): string {
+/** An attempt that got no response, as outlier detection books it. */
+export type LocalOriginFailure = "connect-failure" | "reset" | "timeout";
+/** Without split_external_local_origin_errors (Istio's default), the status each counts as. */
+const LOCAL_ORIGIN_STATUS: Record<LocalOriginFailure, number> = {
+  "connect-failure": 503,
+  reset: 503,
+  timeout: 504,
+};
+
+function key(config: ClusterConfig, endpoints: readonly EndpointEntry[], ejected: readonly string[]): string {
   return JSON.stringify([
     config.lbPolicy,
     config.minRingSize,
     config.tableSize,
     endpoints.map((e) => e.address),
+    config.panicThresholdPercent,
+    ejected,
   ]);
 }
 
@@ -74,16 +90,52 @@ export class Cluster {
   #pods = new Map<string, string>();
   #lb: LoadBalancer;
   #key = "";
+  #outliers: OutlierDetector | undefined;
+  /** The outlier configuration the detector was built for. */
+  #configured: ClusterConfig["outlierDetection"];
+  readonly #now: () => number;
 
   constructor(
     config: ClusterConfig,
     endpoints: readonly EndpointEntry[],
     random: RandomSource = seededRandom(Date.now()),
+    now: () => number = () => performance.now(),
   ) {
     this.config = config;
     this.#random = random;
+    this.#now = now;
+    this.#configureOutliers(endpoints);
     this.#lb = this.#build(endpoints);
-    this.#key = key(config, endpoints);
+    this.#key = this.#keyOf(endpoints);
+  }
+
+  /** Outlier detection's counters; undefined when the cluster has none. */
+  get outlierStats(): Readonly<OutlierStats> | undefined {
+    return this.#outliers?.stats;
+  }
+
+  /** A new or changed outlier configuration starts a new detector, as Envoy's cluster update does. */
+  #configureOutliers(endpoints: readonly EndpointEntry[]): void {
+    const od = this.config.outlierDetection;
+    if (!od) this.#outliers = undefined;
+    else if (!this.#outliers || JSON.stringify(this.#configured) !== JSON.stringify(od))
+      this.#outliers = new OutlierDetector(od, this.#random, this.#now());
+    this.#configured = od;
+    this.#outliers?.setHosts(endpoints.map((e) => e.address));
+  }
+
+  #keyOf(endpoints: readonly EndpointEntry[]): string {
+    return key(this.config, endpoints, this.#outliers?.ejected() ?? []);
+  }
+
+  /** Runs the outlier detector's interval ticks due by now; a host that came back rejoins the balancer. */
+  refresh(): void {
+    if (this.#outliers?.advance(this.#now())) this.#rebuild();
+  }
+
+  #rebuild(): void {
+    this.#lb = this.#build(this.#entries);
+    this.#key = this.#keyOf(this.#entries);
   }
 
   get lb(): LoadBalancer {
@@ -104,8 +156,9 @@ export class Cluster {
 
   /** Applies a push; returns whether the balancer was rebuilt. */
   update(config: ClusterConfig, endpoints: readonly EndpointEntry[]): boolean {
-    const next = key(config, endpoints);
     this.config = config;
+    this.#configureOutliers(endpoints);
+    const next = this.#keyOf(endpoints);
     if (next === this.#key) return false;
     const before = new Set(this.#entries.map((e) => e.address));
     if (endpoints.length !== before.size || endpoints.some((e) => !before.has(e.address))) {
@@ -120,9 +173,14 @@ export class Cluster {
     this.#entries = endpoints;
     this.#pods = new Map(endpoints.map((e) => [e.address, e.pod]));
     this.stats.lbRebuilds++;
+    const outliers = this.#outliers;
+    const healthy = outliers ? endpoints.filter((e) => !outliers.isEjected(e.address)) : endpoints;
+    // Envoy's panic mode: below the threshold's share of healthy hosts, every host is used.
+    const panic =
+      endpoints.length > 0 && (100 * healthy.length) / endpoints.length < this.config.panicThresholdPercent;
     return createLoadBalancer(
       this.config.lbPolicy,
-      normalizeEndpoints(endpoints.map((e) => ({ address: e.address }))),
+      normalizeEndpoints((panic ? endpoints : healthy).map((e) => ({ address: e.address }))),
       {
         ...(this.config.minRingSize === undefined ? {} : { minRingSize: this.config.minRingSize }),
         ...(this.config.tableSize === undefined ? {} : { tableSize: this.config.tableSize }),
@@ -155,22 +213,31 @@ export class Cluster {
     };
   }
 
-  /** Books a response the host sent (a 5xx counts as the host's error). */
+  /** Books a response the host sent (a 5xx counts as the host's error, and towards its ejection). */
   countResponse(address: string, status: number): void {
     const host = this.host(address);
     if (status >= 500) host.rqError++;
     else host.rqSuccess++;
     this.stats.byClass[statusClass(status)]++;
+    this.#outlierResult(address, status);
   }
 
-  /** Books an attempt that got no response: a failed connect, or a reset. */
-  countFailure(address: string, connectFailure: boolean): void {
-    const host = this.host(address);
-    host.rqError++;
-    if (connectFailure) {
-      host.cxConnectFail++;
+  /** Books an attempt that got no response: a failed connect or a reset (a host error), or a timeout. */
+  countFailure(address: string, failure: LocalOriginFailure): void {
+    if (failure !== "timeout") this.host(address).rqError++;
+    if (failure === "connect-failure") {
+      this.host(address).cxConnectFail++;
       this.stats.cxConnectFail++;
-    } else this.stats.rqReset++;
+    } else if (failure === "reset") this.stats.rqReset++;
+    this.#outlierResult(address, LOCAL_ORIGIN_STATUS[failure]);
+  }
+
+  #outlierResult(address: string, status: number): void {
+    const outliers = this.#outliers;
+    if (!outliers) return;
+    const now = this.#now();
+    const returned = outliers.advance(now);
+    if (outliers.putResult(address, status, now) || returned) this.#rebuild();
   }
 
   /** Current endpoints with their counters (counters of removed endpoints are dropped). */
@@ -183,6 +250,7 @@ export class Cluster {
       pod: e.pod,
       active: this.activeRequests.get(e.address),
       stats: { ...this.host(e.address) },
+      ejected: this.#outliers?.isEjected(e.address) ?? false,
     }));
   }
 }

@@ -37,29 +37,37 @@ export function configDump(mesh: Mesh) {
         ...(r.timeoutMs === undefined ? {} : { timeoutMs: r.timeoutMs }),
       })),
     })),
-    clusters: [...mesh.clusters.values()].map((c) => ({
-      name: c.config.name,
-      service: c.config.serviceFqdn,
-      lbPolicy: c.config.lbPolicy,
-      connectTimeoutMs: c.config.connectTimeoutMs,
-      ...(c.config.minRingSize === undefined ? {} : { minimumRingSize: c.config.minRingSize }),
-      ...(c.config.tableSize === undefined ? {} : { tableSize: c.config.tableSize }),
-      ...(c.config.subset === undefined ? {} : { subset: c.config.subset }),
-      ...(c.config.session ? { statefulSession: c.config.session } : {}),
-      ...(c.config.destinationRule
-        ? {
-            destinationRule: c.config.destinationRule,
-            ignoredSettings: (rules.get(c.config.destinationRule)?.ignored ?? []).map((p) => formatPath([p])),
-          }
-        : {}),
-      lbStats: c.lb.stats(),
-      endpoints: c.hosts().map((h) => ({
-        address: h.address,
-        pod: h.pod,
-        health: "HEALTHY",
-        rqActive: h.active,
-        ...h.stats,
-      })),
-    })),
+    clusters: [...mesh.clusters.values()].map((c) => {
+      c.refresh();
+      return {
+        name: c.config.name,
+        service: c.config.serviceFqdn,
+        lbPolicy: c.config.lbPolicy,
+        connectTimeoutMs: c.config.connectTimeoutMs,
+        ...(c.config.minRingSize === undefined ? {} : { minimumRingSize: c.config.minRingSize }),
+        ...(c.config.tableSize === undefined ? {} : { tableSize: c.config.tableSize }),
+        ...(c.config.subset === undefined ? {} : { subset: c.config.subset }),
+        ...(c.config.session ? { statefulSession: c.config.session } : {}),
+        ...(c.config.outlierDetection ? { outlierDetection: c.config.outlierDetection } : {}),
+        healthyPanicThresholdPercent: c.config.panicThresholdPercent,
+        ...(c.config.destinationRule
+          ? {
+              destinationRule: c.config.destinationRule,
+              ignoredSettings: (rules.get(c.config.destinationRule)?.ignored ?? []).map((p) =>
+                formatPath([p]),
+              ),
+            }
+          : {}),
+        lbStats: c.lb.stats(),
+        endpoints: c.hosts().map((h) => ({
+          address: h.address,
+          pod: h.pod,
+          health: h.ejected ? "UNHEALTHY" : "HEALTHY",
+          ...(h.ejected ? { healthFlags: "/failed_outlier_check" } : {}),
+          rqActive: h.active,
+          ...h.stats,
+        })),
+      };
+    }),
   };
 }

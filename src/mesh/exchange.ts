@@ -77,6 +77,8 @@ export class Exchange {
   #affinity: Affinity | undefined;
   #upstream: UpstreamRequest | undefined;
   #retries = 0;
+  /** The host of the current attempt. */
+  #address: string | undefined;
   #done = false;
   #timer: NodeJS.Timeout | undefined;
   /** Ends the current attempt's active-request count (least request reads it); idempotent. */
@@ -184,6 +186,7 @@ export class Exchange {
   #timeout(): void {
     if (this.#done) return;
     this.#cluster.stats.rqTimeout++;
+    if (this.#upstream && this.#address !== undefined) this.#cluster.countFailure(this.#address, "timeout");
     this.#upstream?.abort();
     this.#upstream = undefined;
     if (!this.#res.headersSent) this.#local(504, "upstream request timeout", "UT");
@@ -194,6 +197,8 @@ export class Exchange {
   #attempt(): void {
     const cluster = this.#cluster;
     const isRetry = this.#retries > 0;
+    // Outlier-detection ticks due by now run first: a host back from ejection is pickable again.
+    cluster.refresh();
     const host = pickHost(this.#route, cluster, this.#affinity as Affinity, this.#previous, isRetry);
     if (!host) {
       cluster.stats.rqNoHealthyUpstream++;
@@ -203,6 +208,7 @@ export class Exchange {
       return;
     }
     const address = host.address;
+    this.#address = address;
     this.#previous.add(address);
     const settle = cluster.beginAttempt(address);
     this.#endActive = settle;
@@ -291,7 +297,7 @@ export class Exchange {
 
   #failed(upstream: UpstreamRequest, failure: UpstreamFailure, address: string): void {
     if (this.#done || this.#upstream !== upstream) return;
-    this.#cluster.countFailure(address, failure.kind === "connect-failure");
+    this.#cluster.countFailure(address, failure.kind === "connect-failure" ? "connect-failure" : "reset");
     if (this.#res.headersSent) {
       this.#res.destroy();
       this.#finish();

@@ -12,15 +12,16 @@
  */
 import type { HashPolicy } from "../lb/hash-policy.js";
 import { hashPolicyFromIstio, type IstioConsistentHash } from "../lb/istio-hash-policy.js";
+import { ENVOY_OUTLIER_DEFAULTS, type OutlierDetectionConfig } from "../lb/outlier-detector.js";
 import { ISTIO_SIMPLE_POLICIES, type LoadBalancerPolicy } from "../lb/registry.js";
 import { istioDefaultRetryPolicy, type RetryPolicy } from "../lb/retry.js";
 import { type SessionStateConfig, sessionConfigFromLabels } from "../lb/stateful-session.js";
 import type {
-  ConnectionPoolSettings,
   DestinationRuleModel,
   GatewayModel,
   HttpMatch,
   LoadBalancerSettings,
+  OutlierDetectionSettings,
   ServiceModel,
   ServicePort,
   TrafficPolicy,
@@ -50,7 +51,17 @@ export interface ClusterConfig {
   readonly destinationRule?: string;
   /** Envoy's cluster connect_timeout: the rule's `connectionPool.tcp.connectTimeout`, else Istio's 10 s. */
   readonly connectTimeoutMs: number;
+  /** Envoy's outlier detection, as Istio builds it from the rule's `outlierDetection`; none without one. */
+  readonly outlierDetection?: OutlierDetectionConfig;
+  /**
+   * Envoy's healthy_panic_threshold (percent): below that share of healthy hosts the balancer uses all
+   * of them. Envoy's 50 unless an `outlierDetection` sets it (its `minHealthPercent`, 0 by default).
+   */
+  readonly panicThresholdPercent: number;
 }
+
+/** Envoy's default healthy_panic_threshold. */
+export const ENVOY_PANIC_THRESHOLD_PERCENT = 50;
 
 /** MeshConfig `connectTimeout`'s default. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -164,25 +175,58 @@ function mergeLoadBalancer(
 }
 
 /**
- * The connection pool in force for a port, as Istio merges traffic policies: a subset's pool replaces
- * the rule's, and a port-level entry for the port replaces the pool of its policy even when it sets
- * none ("port level policies do not inherit").
+ * Istio's translation of `outlierDetection` (applyOutlierDetection): a count that is set becomes
+ * Envoy's threshold, enforced at 100% when above 0 and not at all at 0; an unset one keeps Envoy's
+ * default (5xx enforced, gateway errors not). The deprecated `consecutiveErrors` is not read by Istio
+ * since 1.7. `maxEjectionPercent` 0 keeps Envoy's 10%; `minHealthPercent` becomes the panic threshold.
  */
-function mergeConnectionPool(
+function outlierDetectionOf(settings: OutlierDetectionSettings): {
+  outlierDetection: OutlierDetectionConfig;
+  panicThresholdPercent: number;
+} {
+  const d = ENVOY_OUTLIER_DEFAULTS;
+  const fivexx = settings.consecutive5xxErrors;
+  const gateway = settings.consecutiveGatewayErrors;
+  return {
+    outlierDetection: {
+      ...d,
+      ...(fivexx === undefined
+        ? {}
+        : { consecutive5xx: fivexx, enforcingConsecutive5xx: fivexx > 0 ? 100 : 0 }),
+      ...(gateway === undefined
+        ? {}
+        : { consecutiveGatewayFailure: gateway, enforcingConsecutiveGatewayFailure: gateway > 0 ? 100 : 0 }),
+      ...(settings.intervalMs === undefined ? {} : { intervalMs: settings.intervalMs }),
+      ...(settings.baseEjectionTimeMs === undefined
+        ? {}
+        : { baseEjectionTimeMs: settings.baseEjectionTimeMs }),
+      ...(settings.maxEjectionPercent ? { maxEjectionPercent: settings.maxEjectionPercent } : {}),
+    },
+    panicThresholdPercent: settings.minHealthPercent ?? 0,
+  };
+}
+
+/**
+ * A connection pool or outlier detection in force for a port, as Istio merges traffic policies: a
+ * subset's replaces the rule's, and a port-level entry for the port replaces its policy's even when it
+ * sets none ("port level policies do not inherit").
+ */
+function mergePortPolicy<K extends "connectionPool" | "outlierDetection">(
   dr: DestinationRuleModel | undefined,
   port: number,
   subset: string | undefined,
-): ConnectionPoolSettings | undefined {
+  field: K,
+): TrafficPolicy[K] | undefined {
   if (!dr) return undefined;
   const sub = subset === undefined ? undefined : dr.subsets.find((s) => s.name === subset);
-  let pool: ConnectionPoolSettings | undefined;
+  let value: TrafficPolicy[K] | undefined;
   for (const policy of [dr.trafficPolicy, sub?.trafficPolicy]) {
     if (!policy) continue;
-    if (policy.connectionPool) pool = policy.connectionPool;
+    if (policy[field]) value = policy[field];
     const level = policy.portLevelSettings.find((p) => p.port === port);
-    if (level) pool = level.connectionPool;
+    if (level) value = level[field];
   }
-  return pool;
+  return value;
 }
 
 function lbOf(
@@ -248,6 +292,7 @@ export function buildGatewayConfig(inputs: ConfigInputs): GatewayConfig {
       subset === undefined ? {} : (dr?.subsets.find((s) => s.name === subset)?.labels ?? {});
     const name = clusterName(number, subset, fqdn);
     const session = service ? sessionConfigFromLabels(service.labels) : undefined;
+    const outlier = mergePortPolicy(dr, number, subset, "outlierDetection");
     const config: ClusterConfig = {
       name,
       serviceFqdn: fqdn,
@@ -259,7 +304,8 @@ export function buildGatewayConfig(inputs: ConfigInputs): GatewayConfig {
       ...(session ? { session } : {}),
       ...(dr ? { destinationRule: `${dr.namespace}/${dr.name}` } : {}),
       connectTimeoutMs:
-        mergeConnectionPool(dr, number, subset)?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+        mergePortPolicy(dr, number, subset, "connectionPool")?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      ...(outlier ? outlierDetectionOf(outlier) : { panicThresholdPercent: ENVOY_PANIC_THRESHOLD_PERCENT }),
     };
     clusters.set(name, config);
     // Pitfall reproduced: a port-level hash reaches the route only if the destination names the port.

@@ -133,13 +133,27 @@ export interface ConnectionPoolSettings {
   readonly connectTimeoutMs?: number;
 }
 
+/** The `outlierDetection` fields the mesh acts on, as the rule states them (unset stays unset). */
+export interface OutlierDetectionSettings {
+  readonly consecutive5xxErrors?: number;
+  readonly consecutiveGatewayErrors?: number;
+  /** Deprecated in Istio; read only when neither field above is set. */
+  readonly consecutiveErrors?: number;
+  readonly intervalMs?: number;
+  readonly baseEjectionTimeMs?: number;
+  readonly maxEjectionPercent?: number;
+  readonly minHealthPercent?: number;
+}
+
 export interface TrafficPolicy {
   readonly loadBalancer?: LoadBalancerSettings;
   readonly connectionPool?: ConnectionPoolSettings;
+  readonly outlierDetection?: OutlierDetectionSettings;
   readonly portLevelSettings: readonly {
     readonly port: number;
     readonly loadBalancer?: LoadBalancerSettings;
     readonly connectionPool?: ConnectionPoolSettings;
+    readonly outlierDetection?: OutlierDetectionSettings;
   }[];
 }
 
@@ -558,8 +572,44 @@ function durationMs(r: Reader, path: FieldPath, text: string): number {
 }
 
 /** Traffic-policy settings the mesh reads; the rest is recorded as ignored. */
-const TRAFFIC_POLICY_USED = ["loadBalancer", "connectionPool", "portLevelSettings"];
-const PORT_LEVEL_USED = ["port", "loadBalancer", "connectionPool"];
+const TRAFFIC_POLICY_USED = ["loadBalancer", "connectionPool", "outlierDetection", "portLevelSettings"];
+const PORT_LEVEL_USED = ["port", "loadBalancer", "connectionPool", "outlierDetection"];
+const OUTLIER_COUNTS = ["consecutive5xxErrors", "consecutiveGatewayErrors", "consecutiveErrors"] as const;
+const OUTLIER_DURATIONS = { interval: "intervalMs", baseEjectionTime: "baseEjectionTimeMs" } as const;
+const OUTLIER_PERCENTS = ["maxEjectionPercent", "minHealthPercent"] as const;
+
+/** The consecutive-error ejection settings; the rest (local-origin split) is recorded as ignored. */
+function readOutlierDetection(
+  r: Reader,
+  path: FieldPath,
+  ignored: string[],
+): OutlierDetectionSettings | undefined {
+  const od = r.object(path);
+  if (!od) return undefined;
+  const out: Record<string, number> = {};
+  for (const key of Object.keys(od)) {
+    const at: FieldPath = [...path, key];
+    if (
+      (OUTLIER_COUNTS as readonly string[]).includes(key) ||
+      (OUTLIER_PERCENTS as readonly string[]).includes(key)
+    ) {
+      const value = r.number(at);
+      if (value === undefined || !Number.isInteger(value) || value < 0)
+        r.fail(at, "must be a whole number ≥ 0");
+      if ((OUTLIER_PERCENTS as readonly string[]).includes(key) && value > 100)
+        r.fail(at, "must be at most 100");
+      out[key] = value;
+    } else if (key in OUTLIER_DURATIONS) {
+      const text = r.string(at);
+      if (text === undefined) r.fail(at, "must be a duration like 10s");
+      const ms = durationMs(r, at, text);
+      // Istio's validation: an interval or ejection time under 1 ms is refused.
+      if (ms < 1) r.fail(at, "must be at least 1ms");
+      out[OUTLIER_DURATIONS[key as keyof typeof OUTLIER_DURATIONS]] = ms;
+    } else ignored.push(formatPath(at));
+  }
+  return out as OutlierDetectionSettings;
+}
 
 /** `connectionPool.tcp.connectTimeout`; every other connection-pool setting is recorded as ignored. */
 function readConnectionPool(
@@ -602,6 +652,7 @@ function readTrafficPolicy(r: Reader, path: FieldPath, ignored: string[]): Traff
     if (!TRAFFIC_POLICY_USED.includes(key)) ignored.push(formatPath([...path, key]));
   const loadBalancer = readLoadBalancer(r, [...path, "loadBalancer"]);
   const connectionPool = readConnectionPool(r, [...path, "connectionPool"], ignored);
+  const outlierDetection = readOutlierDetection(r, [...path, "outlierDetection"], ignored);
   const portLevelSettings = r.array([...path, "portLevelSettings"]).map((_, i) => {
     const p: FieldPath = [...path, "portLevelSettings", i];
     const port = r.number([...p, "port", "number"]);
@@ -610,15 +661,18 @@ function readTrafficPolicy(r: Reader, path: FieldPath, ignored: string[]): Traff
       if (!PORT_LEVEL_USED.includes(key)) ignored.push(formatPath([...p, key]));
     const settings = readLoadBalancer(r, [...p, "loadBalancer"]);
     const pool = readConnectionPool(r, [...p, "connectionPool"], ignored);
+    const outlier = readOutlierDetection(r, [...p, "outlierDetection"], ignored);
     return {
       port,
       ...(settings ? { loadBalancer: settings } : {}),
       ...(pool ? { connectionPool: pool } : {}),
+      ...(outlier ? { outlierDetection: outlier } : {}),
     };
   });
   return {
     ...(loadBalancer ? { loadBalancer } : {}),
     ...(connectionPool ? { connectionPool } : {}),
+    ...(outlierDetection ? { outlierDetection } : {}),
     portLevelSettings,
   };
 }

@@ -3,11 +3,13 @@
  * exposition with Envoy's metric names (envoy_cluster_*, envoy_http_downstream_*), built from the
  * books the gateway and the clusters keep.
  */
+import type { OutlierStats } from "../lb/outlier-detector.js";
 import type { Mesh } from "./mesh.js";
 
 export function clustersText(mesh: Mesh): string {
   const lines: string[] = [];
   for (const c of mesh.clusters.values()) {
+    c.refresh();
     const n = c.config.name;
     lines.push(`${n}::default_priority::max_requests::1024`);
     lines.push(`${n}::lb_policy::${c.config.lbPolicy}`);
@@ -15,7 +17,7 @@ export function clustersText(mesh: Mesh): string {
       const p = `${n}::${h.address}`;
       lines.push(
         `${p}::hostname::${h.pod}`,
-        `${p}::health_flags::healthy`,
+        `${p}::health_flags::${h.ejected ? "/failed_outlier_check" : "healthy"}`,
         `${p}::weight::1`,
         `${p}::cx_connect_fail::${h.stats.cxConnectFail}`,
         `${p}::rq_active::${h.active}`,
@@ -114,6 +116,28 @@ export function prometheusText(mesh: Mesh): string {
           h.stats.rqTotal,
         ]),
     ),
+  );
+  const detecting = clusters.filter((c) => c.outlierStats !== undefined);
+  const outlier = (name: string, type: "counter" | "gauge", value: (s: OutlierStats) => number) =>
+    family(
+      `envoy_cluster_outlier_detection_${name}`,
+      type,
+      detecting.map((c) => [cl(c), value(c.outlierStats as OutlierStats)]),
+    );
+  outlier("ejections_active", "gauge", (s) => s.ejectionsActive);
+  outlier("ejections_enforced_total", "counter", (s) => s.ejectionsEnforcedTotal);
+  outlier("ejections_overflow", "counter", (s) => s.ejectionsOverflow);
+  outlier("ejections_detected_consecutive_5xx", "counter", (s) => s.ejectionsDetectedConsecutive5xx);
+  outlier("ejections_enforced_consecutive_5xx", "counter", (s) => s.ejectionsEnforcedConsecutive5xx);
+  outlier(
+    "ejections_detected_consecutive_gateway_failure",
+    "counter",
+    (s) => s.ejectionsDetectedConsecutiveGatewayFailure,
+  );
+  outlier(
+    "ejections_enforced_consecutive_gateway_failure",
+    "counter",
+    (s) => s.ejectionsEnforcedConsecutiveGatewayFailure,
   );
   const g = mesh.gateway.stats;
   const hcm = { envoy_http_conn_manager_prefix: "ingress" };

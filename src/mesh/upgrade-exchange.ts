@@ -171,6 +171,7 @@ export class UpgradeExchange implements ConnectionUser {
 
   #attempt(): void {
     const cluster = this.#cluster;
+    cluster.refresh();
     const host = pickHost(
       this.#route,
       cluster,
@@ -356,7 +357,7 @@ export class UpgradeExchange implements ConnectionUser {
 
   #failed(kind: UpstreamFailureKind, detail: string): void {
     if (this.#done) return;
-    this.#cluster.countFailure(this.#address, kind === "connect-failure");
+    this.#cluster.countFailure(this.#address, kind === "connect-failure" ? "connect-failure" : "reset");
     this.#dropConnection();
     if (this.#refusing) {
       // Cut while the refusal's body was going down: the client's copy is cut too.
@@ -389,6 +390,7 @@ export class UpgradeExchange implements ConnectionUser {
   #timeout(): void {
     if (this.#done) return;
     this.#cluster.stats.rqTimeout++;
+    this.#cluster.countFailure(this.#address, "timeout");
     this.#dropConnection();
     this.#local(504, "upstream request timeout", "UT");
   }

@@ -131,10 +131,10 @@ describe("gateway config (what istiod pushes)", () => {
     );
   });
 
-  it("lists the connection-pool settings it does not act on as ignored, and not the connect timeout", () => {
+  it("lists the settings it does not act on as ignored, and not the connect timeout or consecutive-error ejection", () => {
     const [rule] = parseManifests(
       cookieRule(
-        "trafficPolicy: {connectionPool: {tcp: {connectTimeout: 1s, maxConnections: 10}, http: {idleTimeout: 5s}}, outlierDetection: {consecutive5xxErrors: 3}}",
+        "trafficPolicy: {connectionPool: {tcp: {connectTimeout: 1s, maxConnections: 10}, http: {idleTimeout: 5s}}, outlierDetection: {consecutive5xxErrors: 3, interval: 5s, splitExternalLocalOriginErrors: true}}",
       ),
       "t.yaml",
     ).documents.map(toMeshObject);
@@ -142,8 +142,64 @@ describe("gateway config (what istiod pushes)", () => {
     assert.deepEqual(rule?.kind === "DestinationRule" ? [...rule.ignored].sort() : [], [
       "spec.trafficPolicy.connectionPool.http",
       "spec.trafficPolicy.connectionPool.tcp.maxConnections",
-      "spec.trafficPolicy.outlierDetection",
+      "spec.trafficPolicy.outlierDetection.splitExternalLocalOriginErrors",
     ]);
+  });
+
+  it("builds outlier detection as Istio does: set counts enforced (0 disables), unset ones Envoy's defaults, minHealthPercent as the panic threshold", () => {
+    const cluster = (rule: string, destination = "{host: session-svc}") => {
+      const c = build(vs(`[{destination: ${destination}}]`) + (rule ? cookieRule(rule) : ""));
+      return [...c.clusters.values()][0];
+    };
+    const none = cluster("");
+    assert.equal(none?.outlierDetection, undefined, "no rule, no detection");
+    assert.equal(none?.panicThresholdPercent, 50, "Envoy's default panic threshold");
+    const empty = cluster("trafficPolicy: {outlierDetection: {}}");
+    assert.deepEqual(empty?.outlierDetection, {
+      consecutive5xx: 5,
+      enforcingConsecutive5xx: 100,
+      consecutiveGatewayFailure: 5,
+      enforcingConsecutiveGatewayFailure: 0,
+      intervalMs: 10_000,
+      baseEjectionTimeMs: 30_000,
+      maxEjectionPercent: 10,
+      maxEjectionTimeMs: 300_000,
+    });
+    assert.equal(empty?.panicThresholdPercent, 0, "Istio sets minHealthPercent, 0 when unset");
+    const set = cluster(
+      "trafficPolicy: {outlierDetection: {consecutive5xxErrors: 0, consecutiveGatewayErrors: 2, interval: 1s, baseEjectionTime: 15s, maxEjectionPercent: 100, minHealthPercent: 20}}",
+    );
+    assert.deepEqual(set?.outlierDetection, {
+      consecutive5xx: 0,
+      enforcingConsecutive5xx: 0,
+      consecutiveGatewayFailure: 2,
+      enforcingConsecutiveGatewayFailure: 100,
+      intervalMs: 1000,
+      baseEjectionTimeMs: 15_000,
+      maxEjectionPercent: 100,
+      maxEjectionTimeMs: 300_000,
+    });
+    assert.equal(set?.panicThresholdPercent, 20);
+    assert.equal(
+      cluster("trafficPolicy: {outlierDetection: {maxEjectionPercent: 0}}")?.outlierDetection
+        ?.maxEjectionPercent,
+      10,
+      "0 keeps Envoy's 10%",
+    );
+    // Merged like connection pools: a subset's replaces the rule's; a port-level entry replaces its policy's.
+    assert.equal(
+      cluster(
+        "trafficPolicy: {outlierDetection: {consecutive5xxErrors: 7}}\n  subsets: [{name: v1, labels: {version: v1}, trafficPolicy: {outlierDetection: {consecutive5xxErrors: 2}}}]",
+        "{host: session-svc, subset: v1}",
+      )?.outlierDetection?.consecutive5xx,
+      2,
+    );
+    assert.equal(
+      cluster(
+        "trafficPolicy: {outlierDetection: {consecutive5xxErrors: 7}, portLevelSettings: [{port: {number: 80}, loadBalancer: {simple: RANDOM}}]}",
+      )?.outlierDetection,
+      undefined,
+    );
   });
 
   it("reads persistent sessions from the Service label", () => {

@@ -34,6 +34,8 @@ interface RouteOptions {
   readonly timeout?: string;
   /** The DestinationRule's `connectionPool.tcp.connectTimeout`, e.g. `300ms`. */
   readonly connectTimeout?: string;
+  /** The DestinationRule's `outlierDetection:` (flow mapping), e.g. `{consecutive5xxErrors: 2}`. */
+  readonly outlierDetection?: string;
 }
 
 function manifests(route: RouteOptions): string {
@@ -43,7 +45,7 @@ kind: DestinationRule
 metadata: {name: session}
 spec:
   host: session-svc
-  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}${route.connectTimeout === undefined ? "" : `, connectionPool: {tcp: {connectTimeout: ${route.connectTimeout}}}`}}${virtualServiceYaml("[{destination: {host: session-svc}}]")}${route.retries === undefined ? "" : `      retries: ${route.retries}\n`}${route.timeout === undefined ? "" : `      timeout: ${route.timeout}\n`}`;
+  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}${route.connectTimeout === undefined ? "" : `, connectionPool: {tcp: {connectTimeout: ${route.connectTimeout}}}`}${route.outlierDetection === undefined ? "" : `, outlierDetection: ${route.outlierDetection}`}}${virtualServiceYaml("[{destination: {host: session-svc}}]")}${route.retries === undefined ? "" : `      retries: ${route.retries}\n`}${route.timeout === undefined ? "" : `      timeout: ${route.timeout}\n`}`;
 }
 
 function snapshot(addresses: readonly string[], route: RouteOptions = {}): GatewaySnapshot {
@@ -731,6 +733,54 @@ describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
     assert.equal(reply.status, 503);
     assert.equal(reply.body.toString(), "busy");
     assert.equal(healthy.requests.length, 0, "nothing was replayed to the other host");
+  });
+});
+
+describe("ingress gateway: outlier detection", { timeout: 30_000 }, () => {
+  it("ejects a host after its run of 5xx, sends everything to the others, and lets the 5xx through (not retried by default)", async (t) => {
+    const failing = await fixedUpstream(t, 500, "broken");
+    const healthy = await fixedUpstream(t, 200, "served");
+    const gw = await startGateway(t, [failing.address, healthy.address], {
+      outlierDetection:
+        "{consecutive5xxErrors: 2, interval: 10s, baseEjectionTime: 30s, maxEjectionPercent: 100}",
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await call(gw.port)).status);
+    assert.equal(statuses.filter((s) => s === 500).length, 2, `statuses: ${statuses.join(" ")}`);
+    assert.deepEqual(statuses.slice(-6), [200, 200, 200, 200, 200, 200]);
+    assert.equal(failing.requests.length, 2);
+    assert.deepEqual(
+      gw.cluster.hosts().map((h) => h.ejected),
+      [true, false],
+    );
+    assert.deepEqual(
+      gw.cluster.endpoints.map((e) => e.address),
+      [healthy.address],
+    );
+    assert.equal(gw.cluster.outlierStats?.ejectionsEnforcedConsecutive5xx, 1);
+  });
+
+  it("answers 503 no healthy upstream once every host is ejected (Istio's panic threshold is 0)", async (t) => {
+    const failing = await fixedUpstream(t, 503, "down");
+    const gw = await startGateway(t, [failing.address], {
+      outlierDetection: "{consecutive5xxErrors: 1, maxEjectionPercent: 100}",
+    });
+    assert.equal((await call(gw.port)).status, 503);
+    const reply = await call(gw.port);
+    assert.equal(reply.status, 503);
+    assert.equal(reply.body.toString(), "no healthy upstream");
+    assert.equal(failing.requests.length, 1);
+  });
+
+  it("never ejects one host of two at Envoy's default maxEjectionPercent of 10", async (t) => {
+    const failing = await fixedUpstream(t, 500, "broken");
+    const healthy = await fixedUpstream(t, 200, "served");
+    const gw = await startGateway(t, [failing.address, healthy.address], {
+      outlierDetection: "{consecutive5xxErrors: 1}",
+    });
+    for (let i = 0; i < 6; i++) await call(gw.port);
+    assert.equal(failing.requests.length, 3);
+    assert.equal(gw.cluster.outlierStats?.ejectionsOverflow, 3);
   });
 });
 

@@ -47,6 +47,40 @@ spec:
     );
   });
 
+  it("refuses outlierDetection values Istio refuses, naming the field", () => {
+    const rule = (od: string) => {
+      const doc = parseManifests(
+        `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: r}
+spec:
+  host: session-svc
+  trafficPolicy:
+    outlierDetection: ${od}
+`,
+        "dr.yaml",
+      ).documents[0];
+      return () => toMeshObject(doc as NonNullable<typeof doc>);
+    };
+    assert.throws(
+      rule("{interval: 0s}"),
+      /dr\.yaml:\d+ DestinationRule\/r: spec\.trafficPolicy\.outlierDetection\.interval: must be at least 1ms/,
+    );
+    assert.throws(
+      rule("{baseEjectionTime: 0ms}"),
+      /outlierDetection\.baseEjectionTime: must be at least 1ms/,
+    );
+    assert.throws(
+      rule("{maxEjectionPercent: 101}"),
+      /outlierDetection\.maxEjectionPercent: must be at most 100/,
+    );
+    assert.throws(
+      rule("{consecutive5xxErrors: -1}"),
+      /outlierDetection\.consecutive5xxErrors: must be a whole number/,
+    );
+    assert.doesNotThrow(rule("{consecutive5xxErrors: 0, interval: 1ms, minHealthPercent: 100}"));
+  });
+
   it("resolves short hosts in a namespace", () => {
     assert.equal(serviceFqdn("session-svc", "default"), "session-svc.default.svc.cluster.local");
     assert.equal(serviceFqdn("a.b", "x"), "a.b.svc.cluster.local");
