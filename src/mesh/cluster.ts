@@ -222,6 +222,15 @@ export class Cluster {
     this.#outlierResult(address, status);
   }
 
+  /**
+   * Books a response that is retried rather than passed on: the host's error, and (Envoy reports every
+   * upstream status to outlier detection before deciding on a retry) towards its ejection.
+   */
+  countRetriedResponse(address: string, status: number): void {
+    this.host(address).rqError++;
+    this.#outlierResult(address, status);
+  }
+
   /** Books an attempt that got no response: a failed connect or a reset (a host error), or a timeout. */
   countFailure(address: string, failure: LocalOriginFailure): void {
     if (failure !== "timeout") this.host(address).rqError++;

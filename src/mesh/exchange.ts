@@ -229,7 +229,7 @@ export class Exchange {
             // The rest of this response is not wanted: drop the connection rather than drain it.
             upstream.abort();
             settle();
-            cluster.host(address).rqError++;
+            cluster.countRetriedResponse(address, head.status);
             this.#retry();
             return;
           }

@@ -291,7 +291,7 @@ export class UpgradeExchange implements ConnectionUser {
       return;
     }
     if (retriesStatus(this.#route, head.status) && this.#canRetry()) {
-      this.#cluster.host(this.#address).rqError++;
+      this.#cluster.countRetriedResponse(this.#address, head.status);
       this.#dropConnection();
       this.#retry();
       return;

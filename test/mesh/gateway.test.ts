@@ -760,6 +760,18 @@ describe("ingress gateway: outlier detection", { timeout: 30_000 }, () => {
     assert.equal(gw.cluster.outlierStats?.ejectionsEnforcedConsecutive5xx, 1);
   });
 
+  it("counts a 5xx that is retried towards the host's ejection, as Envoy reports it before retrying", async (t) => {
+    const failing = await fixedUpstream(t, 500, "broken");
+    const healthy = await fixedUpstream(t, 200, "served");
+    const gw = await startGateway(t, [failing.address, healthy.address], {
+      retries: '{attempts: 2, retryOn: "5xx"}',
+      outlierDetection: "{consecutive5xxErrors: 2, maxEjectionPercent: 100}",
+    });
+    for (let i = 0; i < 10; i++) assert.equal((await call(gw.port)).status, 200, `request ${i}`);
+    assert.equal(failing.requests.length, 2);
+    assert.equal(gw.cluster.hosts()[0]?.ejected, true);
+  });
+
   it("answers 503 no healthy upstream once every host is ejected (Istio's panic threshold is 0)", async (t) => {
     const failing = await fixedUpstream(t, 503, "down");
     const gw = await startGateway(t, [failing.address], {
