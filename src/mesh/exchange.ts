@@ -186,7 +186,9 @@ export class Exchange {
   #timeout(): void {
     if (this.#done) return;
     this.#cluster.stats.rqTimeout++;
-    if (this.#upstream && this.#address !== undefined) this.#cluster.countFailure(this.#address, "timeout");
+    // Envoy books a timeout against the host only while it still awaits that host's response head.
+    if (this.#upstream && this.#address !== undefined && !this.#res.headersSent)
+      this.#cluster.countFailure(this.#address, "timeout");
     this.#upstream?.abort();
     this.#upstream = undefined;
     if (!this.#res.headersSent) this.#local(504, "upstream request timeout", "UT");

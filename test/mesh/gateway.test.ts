@@ -772,6 +772,27 @@ describe("ingress gateway: outlier detection", { timeout: 30_000 }, () => {
     assert.equal(gw.cluster.hosts()[0]?.ejected, true);
   });
 
+  it("books a route timeout against the host (as a 504) only while its response head is awaited", async (t) => {
+    const silent = await tcpUpstream(t, () => {});
+    const headOnly = await tcpUpstream(t, (socket) => {
+      socket.once("data", () => socket.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"));
+    });
+    const detection = "{consecutiveGatewayErrors: 1, maxEjectionPercent: 100}";
+    const waiting = await startGateway(t, [silent.address], {
+      timeout: "100ms",
+      outlierDetection: detection,
+    });
+    assert.equal((await call(waiting.port)).status, 504);
+    assert.equal(waiting.cluster.hosts()[0]?.ejected, true);
+    const streaming = await startGateway(t, [headOnly.address], {
+      timeout: "100ms",
+      outlierDetection: detection,
+    });
+    await call(streaming.port).catch(() => undefined); // the response is cut at the timeout
+    assert.equal(streaming.cluster.stats.rqTimeout, 1);
+    assert.equal(streaming.cluster.hosts()[0]?.ejected, false);
+  });
+
   it("answers 503 no healthy upstream once every host is ejected (Istio's panic threshold is 0)", async (t) => {
     const failing = await fixedUpstream(t, 503, "down");
     const gw = await startGateway(t, [failing.address], {
