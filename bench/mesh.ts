@@ -8,7 +8,7 @@
  * Run: node --import tsx bench/mesh.ts   (needs nginx, haproxy and wrk: apt-get install -y nginx haproxy wrk)
  * Knobs (env): BENCH_ROUNDS (12), BENCH_SLICE seconds per target and round (3), BENCH_WARMUP seconds (2),
  * BENCH_CONNECTIONS (50), BENCH_UP_RUNS (3), BENCH_FIXED_RATE req/s (default: a quarter of the slowest
- * proxy's closed-loop req/s in the same mode), BENCH_FIXED_DURATION s (5),
+ * proxy's closed-loop req/s in the same mode), BENCH_FIXED_DURATION s per target (5, in BENCH_FIXED_ROUNDS slices: 5),
  * BENCH_ONLY (comma-separated target keys, e.g. `gateway,http-proxy`: those only, printed, BENCHMARKS.md untouched).
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
@@ -38,6 +38,7 @@ const FIXED_RATE =
 /** The fixed-rate load as a share of the slowest proxy's closed-loop throughput: far from saturating any. */
 const FIXED_SHARE = 0.25;
 const FIXED_DURATION = Number(process.env.BENCH_FIXED_DURATION ?? 5);
+const FIXED_ROUNDS = Number(process.env.BENCH_FIXED_ROUNDS ?? 5);
 const ONLY = process.env.BENCH_ONLY?.split(",").map((key) => key.trim());
 const REPLICAS = 5;
 const DEPLOYMENT = "session-deployment";
@@ -352,18 +353,19 @@ function percentile(sorted: Float64Array, p: number): number {
 /**
  * The latency of the hop itself: CONNECTIONS keep-alive connections, each sending one request every
  * CONNECTIONS/rate seconds on its own staggered schedule (autocannon's `overallRate` sends each
- * second's quota in a burst, which measures queueing instead). Returns the sorted response times.
+ * second's quota in a burst, which measures queueing instead). Adds the response times to `times`.
  */
 async function paced(
   url: string,
   cookies: readonly string[] | undefined,
   label: string,
   rate: number,
-): Promise<Float64Array> {
+  seconds: number,
+  times: number[],
+): Promise<void> {
   const interval = (CONNECTIONS / rate) * 1000;
-  const times: number[] = [];
   let failures = 0;
-  const deadline = performance.now() + FIXED_DURATION * 1000;
+  const deadline = performance.now() + seconds * 1000;
   const connection = async (c: number): Promise<void> => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const cookie = cookies?.[c % cookies.length];
@@ -385,7 +387,6 @@ async function paced(
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, (_, c) => connection(c)));
   if (failures > 0) throw new Error(`${label} at ${rate} req/s: ${failures} failed requests`);
-  return Float64Array.from(times).sort();
 }
 
 /** The same rank as `percentile`, in a histogram of value → count. */
@@ -783,14 +784,22 @@ async function main(): Promise<void> {
         const slowest = Math.min(...proxies.map((t) => t.requests / t.seconds));
         const rate = FIXED_RATE ?? Math.max(100, Math.floor((slowest * FIXED_SHARE) / 100) * 100);
         fixedRates.set(mode, rate);
-        for (const target of list) {
-          tally(target.key, mode).fixed = await paced(
-            runningOf(target).url,
-            cookiesOf(target),
-            `${target.label} ${mode}`,
-            rate,
-          );
+        // In short slices, rotated like the closed-loop rounds, so a slow phase falls on every target.
+        const fixedTimes = new Map(list.map((t) => [t.key, [] as number[]]));
+        for (let round = 1; round <= FIXED_ROUNDS; round++) {
+          for (const target of list.map((_, i) => list[(i + round - 1) % list.length] as Target)) {
+            await paced(
+              runningOf(target).url,
+              cookiesOf(target),
+              `${target.label} ${mode}`,
+              rate,
+              FIXED_DURATION / FIXED_ROUNDS,
+              fixedTimes.get(target.key) as number[],
+            );
+          }
         }
+        for (const target of list)
+          tally(target.key, mode).fixed = Float64Array.from(fixedTimes.get(target.key) as number[]).sort();
       }
     } finally {
       for (const r of running.values()) await r.stop();
@@ -961,7 +970,7 @@ next request as soon as the last one is answered, so every process is saturated 
 connections ÷ throughput (Little's law): it restates the req/s figure, and on these shared cores even
 nginx adds ${nginxAdded.map((a) => `${fmt(a, 2)} ms`).join(" / ")} (same-session / new-client) that way. *Fixed rate*: ${CONNECTIONS} connections,
 each with one of the same sessions' cookies and sending its requests at even intervals on its own staggered schedule,
-${FIXED_DURATION} s per target from a plain Node client, at ${rates} req/s in all (same-session / new-client):
+${FIXED_DURATION} s per target in ${FIXED_ROUNDS} slices rotated among the targets, from a plain Node client, at ${rates} req/s in all (same-session / new-client):
 ${FIXED_RATE === undefined ? `a quarter of the slowest proxy's closed-loop req/s in that mode, so that no target is near saturation` : "as set by BENCH_FIXED_RATE"}.
 The difference to the direct replica is then the time the hop itself adds; the target is judged on this one.
 

@@ -14,6 +14,7 @@ import { type RandomSource, seededRandom } from "../lb/random-source.js";
 import { createLoadBalancer, HASHING_POLICIES } from "../lb/registry.js";
 import type { EndpointEntry } from "./endpoints.js";
 import type { ClusterConfig } from "./gateway-config.js";
+import type { ClusterPoolSettings } from "./upstream/connection-pool.js";
 
 const STATUS_CLASSES = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"] as const;
 
@@ -108,6 +109,27 @@ export class Cluster {
     this.#lb = this.#build(endpoints);
     this.#key = this.#keyOf(endpoints);
   }
+
+  /** How the cluster's upstream connections are made and kept (its own pools, as Envoy's). */
+  get poolSettings(): ClusterPoolSettings {
+    const config = this.config;
+    if (this.#poolSettings?.config !== config) {
+      this.#poolSettings = {
+        config,
+        settings: {
+          cluster: config.name,
+          connectTimeoutMs: config.connectTimeoutMs,
+          idleTimeoutMs: config.idleTimeoutMs,
+          ...(config.maxRequestsPerConnection === undefined
+            ? {}
+            : { maxRequestsPerConnection: config.maxRequestsPerConnection }),
+        },
+      };
+    }
+    return this.#poolSettings.settings;
+  }
+
+  #poolSettings: { config: ClusterConfig; settings: ClusterPoolSettings } | undefined;
 
   /** Outlier detection's counters; undefined when the cluster has none. */
   get outlierStats(): Readonly<OutlierStats> | undefined {

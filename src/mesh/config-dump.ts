@@ -44,6 +44,10 @@ export function configDump(mesh: Mesh) {
         service: c.config.serviceFqdn,
         lbPolicy: c.config.lbPolicy,
         connectTimeoutMs: c.config.connectTimeoutMs,
+        idleTimeoutMs: c.config.idleTimeoutMs,
+        ...(c.config.maxRequestsPerConnection === undefined
+          ? {}
+          : { maxRequestsPerConnection: c.config.maxRequestsPerConnection }),
         ...(c.config.minRingSize === undefined ? {} : { minimumRingSize: c.config.minRingSize }),
         ...(c.config.tableSize === undefined ? {} : { tableSize: c.config.tableSize }),
         ...(c.config.subset === undefined ? {} : { subset: c.config.subset }),

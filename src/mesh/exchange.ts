@@ -277,7 +277,7 @@ export class Exchange {
           this.#failed(upstream, failure, address);
         },
       },
-      cluster.config.connectTimeoutMs,
+      cluster.poolSettings,
     );
     this.#upstream = upstream;
     if (this.#framing === "none") return;

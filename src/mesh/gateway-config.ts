@@ -51,6 +51,10 @@ export interface ClusterConfig {
   readonly destinationRule?: string;
   /** Envoy's cluster connect_timeout: the rule's `connectionPool.tcp.connectTimeout`, else Istio's 10 s. */
   readonly connectTimeoutMs: number;
+  /** Upstream connection idle timeout: `connectionPool.http.idleTimeout`, else Envoy's 1 h. */
+  readonly idleTimeoutMs: number;
+  /** `connectionPool.http.maxRequestsPerConnection` when above 0 (1 turns keep-alive off). */
+  readonly maxRequestsPerConnection?: number;
   /** Envoy's outlier detection, as Istio builds it from the rule's `outlierDetection`; none without one. */
   readonly outlierDetection?: OutlierDetectionConfig;
   /**
@@ -62,6 +66,9 @@ export interface ClusterConfig {
 
 /** Envoy's default healthy_panic_threshold. */
 export const ENVOY_PANIC_THRESHOLD_PERCENT = 50;
+
+/** Envoy's default upstream idle_timeout, which Istio keeps unless `connectionPool.http.idleTimeout` is set. */
+export const DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS = 3_600_000;
 
 /** MeshConfig `connectTimeout`'s default. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -293,6 +300,7 @@ export function buildGatewayConfig(inputs: ConfigInputs): GatewayConfig {
     const name = clusterName(number, subset, fqdn);
     const session = service ? sessionConfigFromLabels(service.labels) : undefined;
     const outlier = mergePortPolicy(dr, number, subset, "outlierDetection");
+    const pool = mergePortPolicy(dr, number, subset, "connectionPool");
     const config: ClusterConfig = {
       name,
       serviceFqdn: fqdn,
@@ -303,8 +311,9 @@ export function buildGatewayConfig(inputs: ConfigInputs): GatewayConfig {
       ...lbOf(merged.settings),
       ...(session ? { session } : {}),
       ...(dr ? { destinationRule: `${dr.namespace}/${dr.name}` } : {}),
-      connectTimeoutMs:
-        mergePortPolicy(dr, number, subset, "connectionPool")?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      connectTimeoutMs: pool?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: pool?.idleTimeoutMs ?? DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS,
+      ...(pool?.maxRequestsPerConnection ? { maxRequestsPerConnection: pool.maxRequestsPerConnection } : {}),
       ...(outlier ? outlierDetectionOf(outlier) : { panicThresholdPercent: ENVOY_PANIC_THRESHOLD_PERCENT }),
     };
     clusters.set(name, config);

@@ -131,6 +131,8 @@ export interface LoadBalancerSettings {
 /** Of a connectionPool, what the mesh acts on: the cluster's connect timeout. */
 export interface ConnectionPoolSettings {
   readonly connectTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  readonly maxRequestsPerConnection?: number;
 }
 
 /** The `outlierDetection` fields the mesh acts on, as the rule states them (unset stays unset). */
@@ -611,7 +613,13 @@ function readOutlierDetection(
   return out as OutlierDetectionSettings;
 }
 
-/** `connectionPool.tcp.connectTimeout`; every other connection-pool setting is recorded as ignored. */
+/** The connection-pool settings the mesh acts on, by section; every other one is recorded as ignored. */
+const POOL_USED: Record<string, readonly string[]> = {
+  tcp: ["connectTimeout"],
+  http: ["idleTimeout", "maxRequestsPerConnection"],
+};
+
+/** `tcp.connectTimeout`, `http.idleTimeout` and `http.maxRequestsPerConnection`. */
 function readConnectionPool(
   r: Reader,
   path: FieldPath,
@@ -619,14 +627,36 @@ function readConnectionPool(
 ): ConnectionPoolSettings | undefined {
   const pool = r.object(path);
   if (!pool) return undefined;
-  for (const key of Object.keys(pool)) if (key !== "tcp") ignored.push(formatPath([...path, key]));
-  const tcp = r.object([...path, "tcp"]);
-  for (const key of Object.keys(tcp ?? {}))
-    if (key !== "connectTimeout") ignored.push(formatPath([...path, "tcp", key]));
-  const timeout = r.string([...path, "tcp", "connectTimeout"]);
-  return timeout === undefined
-    ? {}
-    : { connectTimeoutMs: durationMs(r, [...path, "tcp", "connectTimeout"], timeout) };
+  for (const key of Object.keys(pool)) {
+    const used = POOL_USED[key];
+    if (!used) {
+      ignored.push(formatPath([...path, key]));
+      continue;
+    }
+    for (const field of Object.keys(r.object([...path, key]) ?? {}))
+      if (!used.includes(field)) ignored.push(formatPath([...path, key, field]));
+  }
+  const duration = (at: FieldPath): number | undefined => {
+    const text = r.string(at);
+    if (text === undefined) return undefined;
+    const ms = durationMs(r, at, text);
+    if (ms < 1) r.fail(at, "must be at least 1ms");
+    return ms;
+  };
+  const connectTimeoutMs = duration([...path, "tcp", "connectTimeout"]);
+  const idleTimeoutMs = duration([...path, "http", "idleTimeout"]);
+  const maxAt: FieldPath = [...path, "http", "maxRequestsPerConnection"];
+  const maxRequestsPerConnection = r.number(maxAt);
+  if (
+    maxRequestsPerConnection !== undefined &&
+    (!Number.isInteger(maxRequestsPerConnection) || maxRequestsPerConnection < 0)
+  )
+    r.fail(maxAt, "must be a whole number ≥ 0");
+  return {
+    ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }),
+    ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
+    ...(maxRequestsPerConnection === undefined ? {} : { maxRequestsPerConnection }),
+  };
 }
 
 function readLoadBalancer(r: Reader, path: FieldPath): LoadBalancerSettings | undefined {

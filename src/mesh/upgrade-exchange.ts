@@ -195,7 +195,7 @@ export class UpgradeExchange implements ConnectionUser {
       upgraded: (rest) => this.#onUpgraded(rest),
     });
     this.#parser.reset(false, true);
-    this.#connection = this.#host.pool.acquire(address, this, cluster.config.connectTimeoutMs);
+    this.#connection = this.#host.pool.acquire(address, this, cluster.poolSettings);
     this.#connection.socket.write(
       `${this.#upstreamHead}x-envoy-attempt-count: ${this.#retries + 1}\r\n\r\n`,
       "latin1",

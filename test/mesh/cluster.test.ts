@@ -22,6 +22,7 @@ function config(overrides: Partial<ClusterConfig> = {}): ClusterConfig {
     lbPolicy: "ring-hash",
     minRingSize: 1024,
     connectTimeoutMs: 10_000,
+    idleTimeoutMs: 3_600_000,
     outlierDetection: {
       ...ENVOY_OUTLIER_DEFAULTS,
       consecutive5xx: 3,

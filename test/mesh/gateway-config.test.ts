@@ -131,19 +131,40 @@ describe("gateway config (what istiod pushes)", () => {
     );
   });
 
-  it("lists the settings it does not act on as ignored, and not the connect timeout or consecutive-error ejection", () => {
+  it("lists the settings it does not act on as ignored, and not the ones it runs (connect and idle timeouts, requests per connection, consecutive-error ejection)", () => {
     const [rule] = parseManifests(
       cookieRule(
-        "trafficPolicy: {connectionPool: {tcp: {connectTimeout: 1s, maxConnections: 10}, http: {idleTimeout: 5s}}, outlierDetection: {consecutive5xxErrors: 3, interval: 5s, splitExternalLocalOriginErrors: true}}",
+        "trafficPolicy: {connectionPool: {tcp: {connectTimeout: 1s, maxConnections: 10}, http: {idleTimeout: 5s, maxRequestsPerConnection: 1, http1MaxPendingRequests: 1}}, outlierDetection: {consecutive5xxErrors: 3, interval: 5s, splitExternalLocalOriginErrors: true}}",
       ),
       "t.yaml",
     ).documents.map(toMeshObject);
     assert.equal(rule?.kind, "DestinationRule");
     assert.deepEqual(rule?.kind === "DestinationRule" ? [...rule.ignored].sort() : [], [
-      "spec.trafficPolicy.connectionPool.http",
+      "spec.trafficPolicy.connectionPool.http.http1MaxPendingRequests",
       "spec.trafficPolicy.connectionPool.tcp.maxConnections",
       "spec.trafficPolicy.outlierDetection.splitExternalLocalOriginErrors",
     ]);
+  });
+
+  it("takes the upstream idle timeout and requests per connection from connectionPool.http, else Envoy's 1 h and no limit", () => {
+    const cluster = (rule: string) => {
+      const c = build(vs("[{destination: {host: session-svc}}]") + (rule ? cookieRule(rule) : ""));
+      return [...c.clusters.values()][0];
+    };
+    const plain = cluster("");
+    assert.equal(plain?.idleTimeoutMs, 3_600_000);
+    assert.equal(plain?.maxRequestsPerConnection, undefined);
+    const set = cluster(
+      "trafficPolicy: {connectionPool: {http: {idleTimeout: 30s, maxRequestsPerConnection: 1}}}",
+    );
+    assert.equal(set?.idleTimeoutMs, 30_000);
+    assert.equal(set?.maxRequestsPerConnection, 1);
+    assert.equal(
+      cluster("trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 0}}}")
+        ?.maxRequestsPerConnection,
+      undefined,
+      "0 means no limit",
+    );
   });
 
   it("builds outlier detection as Istio does: set counts enforced (0 disables), unset ones Envoy's defaults, minHealthPercent as the panic threshold", () => {

@@ -34,8 +34,18 @@ interface RouteOptions {
   readonly timeout?: string;
   /** The DestinationRule's `connectionPool.tcp.connectTimeout`, e.g. `300ms`. */
   readonly connectTimeout?: string;
+  /** The DestinationRule's `connectionPool.http:` (flow mapping), e.g. `{maxRequestsPerConnection: 1}`. */
+  readonly httpPool?: string;
   /** The DestinationRule's `outlierDetection:` (flow mapping), e.g. `{consecutive5xxErrors: 2}`. */
   readonly outlierDetection?: string;
+}
+
+function connectionPool(route: RouteOptions): string {
+  const parts = [
+    ...(route.connectTimeout === undefined ? [] : [`tcp: {connectTimeout: ${route.connectTimeout}}`]),
+    ...(route.httpPool === undefined ? [] : [`http: ${route.httpPool}`]),
+  ];
+  return parts.length === 0 ? "" : `, connectionPool: {${parts.join(", ")}}`;
 }
 
 function manifests(route: RouteOptions): string {
@@ -45,7 +55,7 @@ kind: DestinationRule
 metadata: {name: session}
 spec:
   host: session-svc
-  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}${route.connectTimeout === undefined ? "" : `, connectionPool: {tcp: {connectTimeout: ${route.connectTimeout}}}`}${route.outlierDetection === undefined ? "" : `, outlierDetection: ${route.outlierDetection}`}}${virtualServiceYaml("[{destination: {host: session-svc}}]")}${route.retries === undefined ? "" : `      retries: ${route.retries}\n`}${route.timeout === undefined ? "" : `      timeout: ${route.timeout}\n`}`;
+  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}${connectionPool(route)}${route.outlierDetection === undefined ? "" : `, outlierDetection: ${route.outlierDetection}`}}${virtualServiceYaml("[{destination: {host: session-svc}}]")}${route.retries === undefined ? "" : `      retries: ${route.retries}\n`}${route.timeout === undefined ? "" : `      timeout: ${route.timeout}\n`}`;
 }
 
 function snapshot(addresses: readonly string[], route: RouteOptions = {}): GatewaySnapshot {
@@ -733,6 +743,29 @@ describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
     assert.equal(reply.status, 503);
     assert.equal(reply.body.toString(), "busy");
     assert.equal(healthy.requests.length, 0, "nothing was replayed to the other host");
+  });
+});
+
+describe("ingress gateway: upstream connection settings", { timeout: 30_000 }, () => {
+  it("opens a connection per request with maxRequestsPerConnection: 1, and reuses one without it", async (t) => {
+    for (const [httpPool, connections] of [
+      ["{maxRequestsPerConnection: 1}", 4],
+      [undefined, 1],
+    ] as const) {
+      const upstream = await fixedUpstream(t, 200, "served");
+      const gw = await startGateway(t, [upstream.address], httpPool === undefined ? {} : { httpPool });
+      for (let i = 0; i < 4; i++) assert.equal((await call(gw.port)).status, 200);
+      assert.equal(upstream.sockets.length, connections, `${httpPool ?? "no setting"}`);
+    }
+  });
+
+  it("closes an upstream connection left idle for connectionPool.http.idleTimeout", async (t) => {
+    const upstream = await fixedUpstream(t, 200, "served");
+    const gw = await startGateway(t, [upstream.address], { httpPool: "{idleTimeout: 200ms}" });
+    assert.equal((await call(gw.port)).status, 200);
+    await sleep(300);
+    assert.equal((await call(gw.port)).status, 200);
+    assert.equal(upstream.sockets.length, 2, "the idle connection was not reused after 200 ms");
   });
 });
 

@@ -1,7 +1,9 @@
 /**
- * Keep-alive HTTP/1.1 connections to upstream endpoints, one pool per `ip:port`, as Envoy's
- * per-host connection pools: a request takes the most recently used idle connection (LIFO keeps few
- * connections warm) or opens a new one. An idle connection the upstream closes leaves the pool when
+ * Keep-alive HTTP/1.1 connections to upstream endpoints, one pool per cluster and `ip:port`, as
+ * Envoy's per-host connection pools: a request takes the most recently used idle connection (LIFO
+ * keeps few connections warm) or opens a new one. A connection that has carried the cluster's
+ * `max_requests_per_connection` is closed instead of pooled; one idle for the cluster's idle timeout
+ * is closed. An idle connection the upstream closes leaves the pool when
  * the close arrives; one idle for longer than the upstream's advertised `Keep-Alive: timeout` minus a
  * second is not reused, so a request is never written into a connection the upstream is about to close.
  * Each socket has one set of listeners for its whole life, forwarding to the request using it.
@@ -20,8 +22,16 @@ export interface ConnectionUser {
 export interface PoolOptions {
   /** Envoy's cluster `connect_timeout`; Istio's default is 10 s. */
   readonly connectTimeoutMs?: number;
-  /** Longest a connection stays idle in the pool. Default 60 s. */
+  /** Longest a connection stays idle in the pool. Default 1 h, Envoy's upstream `idle_timeout`. */
   readonly idleTimeoutMs?: number;
+}
+
+/** A cluster's settings for its connections (Istio's `connectionPool`); unset ones take the pool's. */
+export interface ClusterPoolSettings extends PoolOptions {
+  /** Connections are pooled per cluster: the cluster's name. */
+  readonly cluster?: string;
+  /** Requests a connection carries before it is closed (Envoy's max_requests_per_connection). */
+  readonly maxRequestsPerConnection?: number;
 }
 
 const KEEP_ALIVE_MARGIN_MS = 1000;
@@ -29,6 +39,9 @@ const KEEP_ALIVE_MARGIN_MS = 1000;
 export class UpstreamConnection {
   readonly socket: Socket;
   readonly address: string;
+  /** The pool it belongs to: cluster and address. */
+  readonly key: string;
+  readonly settings: ClusterPoolSettings;
   /** Whether the TCP handshake completed (a failure before it is a connect failure). */
   connected = false;
   /** Requests this connection carried before the current one. */
@@ -38,8 +51,16 @@ export class UpstreamConnection {
   idleLimitMs: number;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(address: string, options: Required<PoolOptions>, onGone: (c: UpstreamConnection) => void) {
+  constructor(
+    address: string,
+    key: string,
+    settings: ClusterPoolSettings,
+    options: Required<PoolOptions>,
+    onGone: (c: UpstreamConnection) => void,
+  ) {
     this.address = address;
+    this.key = key;
+    this.settings = settings;
     this.idleLimitMs = options.idleTimeoutMs;
     const colon = address.lastIndexOf(":");
     const host = address.slice(0, colon).replace(/^\[|\]$/g, "");
@@ -82,18 +103,19 @@ export class ConnectionPool {
   constructor(options: PoolOptions = {}) {
     this.#options = {
       connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-      idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 3_600_000,
     };
     this.#sweeper = setInterval(() => this.#sweep(), 5000);
     this.#sweeper.unref();
   }
 
   /**
-   * A connection for `user`: an idle one to `address`, or a new one (writes queue until connected)
-   * that gives up after `connectTimeoutMs` (the cluster's; the pool's default otherwise).
+   * A connection for `user`: an idle one of the cluster to `address`, or a new one (writes queue until
+   * connected) that gives up after the cluster's connect timeout (the pool's default otherwise).
    */
-  acquire(address: string, user: ConnectionUser, connectTimeoutMs?: number): UpstreamConnection {
-    const idle = this.#idle.get(address);
+  acquire(address: string, user: ConnectionUser, settings: ClusterPoolSettings = {}): UpstreamConnection {
+    const key = settings.cluster === undefined ? address : `${settings.cluster} ${address}`;
+    const idle = this.#idle.get(key);
     const now = idle?.length ? performance.now() : 0;
     while (idle?.length) {
       const connection = idle.pop() as UpstreamConnection;
@@ -104,8 +126,11 @@ export class ConnectionPool {
       }
       connection.socket.destroy();
     }
-    const options = connectTimeoutMs === undefined ? this.#options : { ...this.#options, connectTimeoutMs };
-    const connection = new UpstreamConnection(address, options, (c) => this.#forget(c));
+    const options = {
+      connectTimeoutMs: settings.connectTimeoutMs ?? this.#options.connectTimeoutMs,
+      idleTimeoutMs: settings.idleTimeoutMs ?? this.#options.idleTimeoutMs,
+    };
+    const connection = new UpstreamConnection(address, key, settings, options, (c) => this.#forget(c));
     this.#all.add(connection);
     connection.user = user;
     return connection;
@@ -115,25 +140,30 @@ export class ConnectionPool {
   release(connection: UpstreamConnection, keepAliveTimeoutMs: number | undefined): void {
     connection.user = undefined;
     if (connection.socket.destroyed) return;
+    const max = connection.settings.maxRequestsPerConnection;
+    if (max !== undefined && max > 0 && connection.uses + 1 >= max) {
+      connection.socket.destroy();
+      return;
+    }
     // Whoever paused it for backpressure is done with it; the next user must see its response.
     if (connection.socket.isPaused()) connection.socket.resume();
     connection.idleSince = performance.now();
     if (keepAliveTimeoutMs !== undefined)
       connection.idleLimitMs = Math.min(
-        this.#options.idleTimeoutMs,
+        connection.settings.idleTimeoutMs ?? this.#options.idleTimeoutMs,
         keepAliveTimeoutMs - KEEP_ALIVE_MARGIN_MS,
       );
-    let idle = this.#idle.get(connection.address);
+    let idle = this.#idle.get(connection.key);
     if (!idle) {
       idle = [];
-      this.#idle.set(connection.address, idle);
+      this.#idle.set(connection.key, idle);
     }
     idle.push(connection);
   }
 
-  /** Idle connections per address, for stats and tests. */
-  idleCount(address: string): number {
-    return this.#idle.get(address)?.length ?? 0;
+  /** Idle connections to an address (of one cluster, when named), for stats and tests. */
+  idleCount(address: string, cluster?: string): number {
+    return this.#idle.get(cluster === undefined ? address : `${cluster} ${address}`)?.length ?? 0;
   }
 
   close(): void {
@@ -145,11 +175,11 @@ export class ConnectionPool {
 
   #forget(connection: UpstreamConnection): void {
     this.#all.delete(connection);
-    const idle = this.#idle.get(connection.address);
+    const idle = this.#idle.get(connection.key);
     if (!idle) return;
     const at = idle.indexOf(connection);
     if (at >= 0) idle.splice(at, 1);
-    if (idle.length === 0) this.#idle.delete(connection.address);
+    if (idle.length === 0) this.#idle.delete(connection.key);
   }
 
   #sweep(): void {

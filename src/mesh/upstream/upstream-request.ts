@@ -6,7 +6,12 @@
  * reuse; anything else closes it. Failures are classified as Envoy reports them: before the TCP
  * handshake completed a connect failure, after it a reset, a malformed response a protocol error.
  */
-import type { ConnectionPool, ConnectionUser, UpstreamConnection } from "./connection-pool.js";
+import type {
+  ClusterPoolSettings,
+  ConnectionPool,
+  ConnectionUser,
+  UpstreamConnection,
+} from "./connection-pool.js";
 import { type ResponseHead, ResponseParseError, ResponseParser } from "./response-parser.js";
 
 export type UpstreamFailureKind = "connect-failure" | "reset" | "protocol-error";
@@ -60,7 +65,7 @@ export class UpstreamRequest implements ConnectionUser {
     address: string,
     head: UpstreamRequestHead,
     handler: UpstreamHandler,
-    connectTimeoutMs?: number,
+    settings: ClusterPoolSettings = {},
   ) {
     this.#pool = pool;
     this.#handler = handler;
@@ -82,7 +87,7 @@ export class UpstreamRequest implements ConnectionUser {
     if (head.attempt !== undefined) text += `x-envoy-attempt-count: ${head.attempt}\r\n`;
     if (head.framing === "chunked") text += "transfer-encoding: chunked\r\n";
     text += "\r\n";
-    this.#connection = pool.acquire(address, this, connectTimeoutMs);
+    this.#connection = pool.acquire(address, this, settings);
     // Held back until the first body write or end, so a complete request leaves in one write.
     if (this.#requestEnded) this.#connection.socket.write(text, "latin1");
     else this.#head = text;
