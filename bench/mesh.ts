@@ -12,15 +12,16 @@
  * BENCH_ONLY (comma-separated target keys, e.g. `gateway,http-proxy`: those only, printed, BENCHMARKS.md untouched).
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import { createRequire } from "node:module";
 import { loadavg, tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { ControlClient } from "../src/mesh/control-client.js";
 import { freePort } from "../test/helpers/ports.js";
 import { waitForPort } from "../test/helpers/redis-server.js";
+import { findBinary } from "./find-binary.js";
 import { haproxyConfig } from "./peers/haproxy.js";
 import { nginxConfig } from "./peers/nginx.js";
 import { machineLine, writeSection } from "./report.js";
@@ -129,22 +130,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     killAll();
     process.exit(130);
   });
-}
-
-/** nginx and haproxy live in /usr/sbin, which a non-root PATH often lacks. */
-function findBinary(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/sbin"];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const file = join(dir, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return undefined;
 }
 
 /** Compiled JS for the gateway and the Node peers, so none pays for tsx's loader hooks. */

@@ -1,46 +1,27 @@
 /**
  * Service benchmark: our GET /user (memory and Redis stores, compiled JS) against four peers under the
- * same autocannon load, one server at a time, in two modes: every request on one session, and every
- * request a new session. Writes the `service` section of BENCHMARKS.md.
- * Run: node --import tsx bench/service.ts
- * Knobs (env): BENCH_ROUNDS (2), BENCH_DURATION seconds (8), BENCH_WARMUP seconds (2),
+ * same wrk load, in two modes: every request on one session, and every request a new session. All
+ * servers run at once and the load moves between them in short slices, round after round in a
+ * rotated order, so the machine's changing speed falls on every server alike. Writes the `service`
+ * section of BENCHMARKS.md.
+ * Run: node --import tsx bench/service.ts   (needs wrk: apt-get install -y wrk)
+ * Knobs (env): BENCH_ROUNDS (8), BENCH_SLICE seconds per server and round (3), BENCH_WARMUP seconds (2),
  * BENCH_CONNECTIONS (50).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { loadavg } from "node:os";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../test/helpers/ports.js";
 import { type RedisServer, startRedis, waitForPort } from "../test/helpers/redis-server.js";
+import { findBinary } from "./find-binary.js";
 import { machineLine, writeSection } from "./report.js";
-
-interface Histogram {
-  average: number;
-  p50: number;
-  p99: number;
-}
-interface CannonResult {
-  requests: Histogram & { total: number };
-  latency: Histogram;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-type Cannon = (options: {
-  url: string;
-  connections: number;
-  duration: number;
-  headers?: Record<string, string>;
-}) => Promise<CannonResult>;
-
-// autocannon ships no type declarations; the few fields read here are typed above.
-const autocannon = createRequire(import.meta.url)("autocannon") as Cannon;
+import { wrk } from "./wrk.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const PEERS_OUT = join(ROOT, ".tmp", "bench-service-peers");
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+const SLICE = Number(process.env.BENCH_SLICE ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECRET = "bench-secret-0123456789abcdef-0123";
@@ -93,9 +74,45 @@ interface Measured {
   /** Server CPU (user + system) per request: less sensitive than req/s to who else holds the cores. */
   cpuUs: number;
 }
-interface RunResult {
-  modes: Record<Mode, Measured>;
-  peakRssKiB: number;
+/** A server started once for the whole run. */
+interface Running {
+  readonly server: Server;
+  readonly url: string;
+  readonly pid: number;
+  /** The Cookie header of the session the same-session load uses. */
+  readonly cookie: string;
+  readonly died: Promise<never>;
+  stop(): Promise<void>;
+}
+
+/** What one server's slices add up to in one mode. */
+class Tally {
+  requests = 0;
+  seconds = 0;
+  cpuMs = 0;
+  readonly latency = new Map<number, number>();
+
+  measured(): Measured {
+    return {
+      rps: this.requests / this.seconds,
+      p50: percentileMs(this.latency, 50),
+      p99: percentileMs(this.latency, 99),
+      cpuUs: (this.cpuMs * 1000) / this.requests,
+    };
+  }
+}
+
+/** A percentile of a µs histogram (value → count), in ms. */
+function percentileMs(histogram: ReadonlyMap<number, number>, p: number): number {
+  let total = 0;
+  for (const count of histogram.values()) total += count;
+  const rank = Math.min(total - 1, Math.floor((p / 100) * total));
+  let seen = 0;
+  for (const value of [...histogram.keys()].sort((a, b) => a - b)) {
+    seen += histogram.get(value) as number;
+    if (seen > rank) return value / 1000;
+  }
+  return Number.NaN;
 }
 
 const children = new Set<ChildProcess>();
@@ -181,79 +198,84 @@ async function probe(url: string, label: string): Promise<string> {
   return cookie;
 }
 
-async function load(
-  url: string,
-  pid: number,
-  label: string,
-  headers?: Record<string, string>,
-): Promise<Measured> {
-  const options = { url, connections: CONNECTIONS, ...(headers ? { headers } : {}) };
-  await autocannon({ ...options, duration: WARMUP });
-  const cpuBefore = await cpuMs(pid);
-  const r = await autocannon({ ...options, duration: DURATION });
-  const cpuUs = ((await cpuMs(pid)) - cpuBefore) * (1000 / r.requests.total);
-  if (r.non2xx > 0 || r.errors > 0) {
-    throw new Error(`${label}: ${r.non2xx} non-2xx answers, ${r.errors} errors (${r.timeouts} timeouts)`);
-  }
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs };
+/** One slice of load on a server, added to its tally. */
+async function slice(
+  running: Running,
+  mode: Mode,
+  seconds: number,
+  load: { binary: string; scriptFile: string },
+  tally?: Tally,
+): Promise<void> {
+  const cpuBefore = await cpuMs(running.pid);
+  const r = await Promise.race([
+    wrk({
+      ...load,
+      url: running.url,
+      connections: CONNECTIONS,
+      seconds,
+      ...(mode === "same-session" ? { cookies: [running.cookie] } : {}),
+    }),
+    running.died,
+  ]);
+  const cpu = (await cpuMs(running.pid)) - cpuBefore;
+  if (r.errors) throw new Error(`${running.server.label} ${mode}: failed requests (${r.errors})`);
+  if (!tally) return;
+  tally.requests += r.requests;
+  tally.seconds += r.seconds;
+  tally.cpuMs += cpu;
+  for (const [value, count] of r.latency) tally.latency.set(value, (tally.latency.get(value) ?? 0) + count);
 }
 
-async function runServer(server: Server): Promise<RunResult> {
+async function start(server: Server): Promise<Running> {
   const port = await freePort();
   let redis: RedisServer | undefined;
-  let child: ChildProcess | undefined;
-  try {
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? "",
-      NODE_ENV: "production",
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      POD_NAME: POD,
-      SESSION_SECRET: SECRET,
-      ...server.env,
-    };
-    if (server.redis) {
-      // A fresh private Redis per server, so neither inherits the other's keys.
-      redis = await startRedis();
-      redises.add(redis);
-      env.REDIS_URL = redis.url;
-    }
-    const spawned = spawn(process.execPath, [server.script, ...server.args], {
-      cwd: ROOT,
-      env,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    child = spawned;
-    children.add(spawned);
-    let stderr = "";
-    spawned.stderr?.on("data", (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-2000);
-    });
-    const died = new Promise<never>((_, reject) =>
-      spawned.once("exit", (code, signal) =>
-        reject(new Error(`${server.label} exited (${code ?? signal}): ${stderr}`)),
-      ),
-    );
-    died.catch(() => {});
-    await Promise.race([waitForPort(port, 15_000), died]);
-    const url = `http://127.0.0.1:${port}/user`;
-    const cookie = await probe(url, server.label);
-    const pid = spawned.pid as number;
-    const same = await Promise.race([load(url, pid, `${server.label} same-session`, { cookie }), died]);
-    const fresh = await Promise.race([load(url, pid, `${server.label} new-session`), died]);
-    const rss = await peakRssKiB(pid);
-    return { modes: { "same-session": same, "new-session": fresh }, peakRssKiB: rss };
-  } finally {
-    if (child) await stopChild(child);
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    POD_NAME: POD,
+    SESSION_SECRET: SECRET,
+    ...server.env,
+  };
+  if (server.redis) {
+    // A private Redis per server, so neither reads the other's keys.
+    redis = await startRedis();
+    redises.add(redis);
+    env.REDIS_URL = redis.url;
+  }
+  const spawned = spawn(process.execPath, [server.script, ...server.args], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  children.add(spawned);
+  let stderr = "";
+  spawned.stderr?.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-2000);
+  });
+  const died = new Promise<never>((_, reject) =>
+    spawned.once("exit", (code, signal) =>
+      reject(new Error(`${server.label} exited (${code ?? signal}): ${stderr}`)),
+    ),
+  );
+  died.catch(() => {});
+  const stop = async () => {
+    await stopChild(spawned);
     if (redis) {
       await redis.stop();
       redises.delete(redis);
     }
+  };
+  try {
+    await Promise.race([waitForPort(port, 15_000), died]);
+    const url = `http://127.0.0.1:${port}/user`;
+    const cookie = await probe(url, server.label);
+    return { server, url, pid: spawned.pid as number, cookie, died, stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
-}
-
-function best(runs: RunResult[], mode: Mode): Measured {
-  return runs.map((r) => r.modes[mode]).reduce((a, b) => (b.rps > a.rps ? b : a));
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits });
@@ -268,22 +290,48 @@ function table(head: string[], rows: string[][]): string {
 async function main(): Promise<void> {
   const started = Date.now();
   const loadBefore = loadavg()[0] ?? 0;
+  const wrkBinary = findBinary("wrk");
+  if (!wrkBinary)
+    throw new Error("wrk not found. Install the Debian package first: sudo apt-get install -y wrk");
   build();
-  const runs = new Map<string, RunResult[]>(SERVERS.map((s) => [s.key, []]));
-  for (let round = 1; round <= ROUNDS; round++) {
-    for (const server of SERVERS) {
-      const result = await runServer(server);
-      runs.get(server.key)?.push(result);
-      const s = result.modes["same-session"];
-      const n = result.modes["new-session"];
-      console.log(
-        `round ${round} ${server.label}: same ${fmt(s.rps)} req/s ${fmt(s.cpuUs)} µs CPU/req; new ${fmt(n.rps)} req/s ${fmt(n.cpuUs)} µs CPU/req; peak RSS ${fmt(result.peakRssKiB / 1024, 1)} MiB`,
-      );
+  const scratch = await mkdtemp(join(tmpdir(), "bench-service-wrk-"));
+  const load = { binary: wrkBinary, scriptFile: join(scratch, "load.lua") };
+  const running: Running[] = [];
+  const tallies = new Map(
+    SERVERS.map((s) => [s.key, { "same-session": new Tally(), "new-session": new Tally() }]),
+  );
+  const tally = (key: string, mode: Mode): Tally => tallies.get(key)?.[mode] as Tally;
+  const peakRss = new Map<string, number>();
+  try {
+    for (const server of SERVERS) running.push(await start(server));
+    for (const mode of MODES) {
+      for (const r of running) await slice(r, mode, WARMUP, load);
+      for (let round = 1; round <= ROUNDS; round++) {
+        // A rotated order each round, so no server always runs first or last.
+        const order = running.map((_, i) => running[(i + round - 1) % running.length] as Running);
+        for (const r of order) await slice(r, mode, SLICE, load, tally(r.server.key, mode));
+        console.log(
+          `${mode} round ${round}: ${running.map((r) => `${r.server.key} ${fmt(tally(r.server.key, mode).measured().rps)}`).join(", ")} req/s so far`,
+        );
+      }
     }
+    for (const r of running) peakRss.set(r.server.key, await peakRssKiB(r.pid));
+  } finally {
+    for (const r of running) await r.stop();
+    await rm(scratch, { recursive: true, force: true });
   }
 
-  const get = (key: string, mode: Mode) => best(runs.get(key) ?? [], mode);
-  const rss = (key: string) => Math.max(...(runs.get(key) ?? []).map((r) => r.peakRssKiB));
+  const results = new Map(
+    SERVERS.map((s) => [
+      s.key,
+      {
+        "same-session": tally(s.key, "same-session").measured(),
+        "new-session": tally(s.key, "new-session").measured(),
+      },
+    ]),
+  );
+  const get = (key: string, mode: Mode): Measured => results.get(key)?.[mode] as Measured;
+  const rss = (key: string) => peakRss.get(key) ?? Number.NaN;
 
   const resultRows: string[][] = [];
   for (const server of SERVERS) {
@@ -293,8 +341,8 @@ async function main(): Promise<void> {
         server.label,
         mode,
         fmt(m.rps),
-        String(m.p50),
-        String(m.p99),
+        fmt(m.p50, 2),
+        fmt(m.p99, 2),
         fmt(m.cpuUs, 0),
         fmt(rss(server.key) / 1024, 0),
       ]);
@@ -342,16 +390,18 @@ HMAC-SHA256 for one not seen before); a new session also mints an id and signs i
 ${machineLine()}
 
 Every server is compiled JS run by plain \`node\` (ours from \`npm run build\`, the peers compiled
-with \`tsc\` into \`.tmp/\`), started alone as a child process with \`NODE_ENV=production\`, and loaded by
-autocannon from the benchmark process: ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s
-measured per mode, best of ${ROUNDS} rounds by requests/s (each round a fresh process). The load generator
-and the server share the same 2 cores, so absolute figures are far below what a server gets on its own
-machine; the ratios from one run are the point. *same-session*: one cookie obtained first, then sent
-on every request; *new-session*: no cookie, so every request creates a session. Peak RSS is the
-server's VmHWM over both modes, the highest of the rounds. Server CPU per request is the child's
-utime + stime over the measured run divided by the requests answered (same round as the req/s); other
-work on the shared machine moves req/s much more than it moves this figure. Redis runs are against a private
-redis-server on a loopback port, a fresh one for each server. Whole run: ${minutes} min; 1-minute load
+with \`tsc\` into \`.tmp/\`), started once as a child process with \`NODE_ENV=production\`; all run at once
+(each idle while another is loaded) and the load moves between them: per mode, a ${WARMUP} s warm-up each,
+then ${ROUNDS} rounds in which every server gets ${SLICE} s of load, in an order rotated each round, so the
+machine's changing speed falls on every server alike. Each figure is the total over the server's slices
+(${ROUNDS * SLICE} s per mode). Load: wrk (\`bench/wrk.ts\`), one thread, ${CONNECTIONS} keep-alive connections; p50/p99
+from wrk's µs histogram. The load generator and the servers share the same 2 cores, so absolute figures
+are far below what a server gets on its own machine; the ratios from one run are the point.
+*same-session*: one cookie obtained first, then sent on every request; *new-session*: no cookie, so
+every request creates a session (the stores keep every session of the run). Peak RSS is the server's
+VmHWM over the whole run. Server CPU per request is the child's utime + stime over its measured slices
+divided by the requests answered; other work on the shared machine moves req/s much more than it moves
+this figure. Redis runs are against a private redis-server on a loopback port, one for each server. Whole run: ${minutes} min; 1-minute load
 average ${loadBefore.toFixed(1)} at the start and ${loadAfter.toFixed(1)} at the end (other work shares the machine).
 
 ${table(["Server", "Mode", "req/s", "p50 ms", "p99 ms", "server CPU µs/req", "peak RSS MiB"], resultRows)}
