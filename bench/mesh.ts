@@ -25,7 +25,7 @@ import { findBinary } from "./find-binary.js";
 import { haproxyConfig } from "./peers/haproxy.js";
 import { nginxConfig } from "./peers/nginx.js";
 import { machineLine, writeSection } from "./report.js";
-import { wrk } from "./wrk.js";
+import { addLatency, percentileMs, wrk } from "./wrk.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const PEERS_OUT = join(ROOT, ".tmp", "bench-mesh-peers");
@@ -374,20 +374,6 @@ async function paced(
   if (failures > 0) throw new Error(`${label} at ${rate} req/s: ${failures} failed requests`);
 }
 
-/** The same rank as `percentile`, in a histogram of value → count. */
-function histogramPercentile(histogram: ReadonlyMap<number, number>, p: number): number {
-  let total = 0;
-  for (const count of histogram.values()) total += count;
-  if (total === 0) return Number.NaN;
-  const rank = Math.min(total - 1, Math.floor((p / 100) * total));
-  let seen = 0;
-  for (const value of [...histogram.keys()].sort((a, b) => a - b)) {
-    seen += histogram.get(value) as number;
-    if (seen > rank) return value;
-  }
-  return Number.NaN;
-}
-
 /** What one target's slices add up to in one mode. */
 class Tally {
   requests = 0;
@@ -404,8 +390,8 @@ class Tally {
   measured(): Measured {
     return {
       rps: this.requests / this.seconds,
-      p50: histogramPercentile(this.latency, 50) / 1000,
-      p99: histogramPercentile(this.latency, 99) / 1000,
+      p50: percentileMs(this.latency, 50),
+      p99: percentileMs(this.latency, 99),
       proxyCpuUs: (this.proxyCpuMs * 1000) / this.requests,
       replicasCpuUs: (this.replicasCpuMs * 1000) / this.requests,
       loadCpuUs: (this.loadCpuMs * 1000) / this.requests,
@@ -442,7 +428,7 @@ async function slice(
   tally.requests += r.requests;
   tally.seconds += r.seconds;
   tally.perRound.push(r.requests / r.seconds);
-  for (const [value, count] of r.latency) tally.latency.set(value, (tally.latency.get(value) ?? 0) + count);
+  addLatency(tally.latency, r.latency);
 }
 
 // --- the mesh under test, started from the built CLI as a user would -----------------------------

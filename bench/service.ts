@@ -16,7 +16,7 @@ import { freePort } from "../test/helpers/ports.js";
 import { type RedisServer, startRedis, waitForPort } from "../test/helpers/redis-server.js";
 import { findBinary } from "./find-binary.js";
 import { machineLine, writeSection } from "./report.js";
-import { wrk } from "./wrk.js";
+import { addLatency, percentileMs, wrk } from "./wrk.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const PEERS_OUT = join(ROOT, ".tmp", "bench-service-peers");
@@ -100,19 +100,6 @@ class Tally {
       cpuUs: (this.cpuMs * 1000) / this.requests,
     };
   }
-}
-
-/** A percentile of a µs histogram (value → count), in ms. */
-function percentileMs(histogram: ReadonlyMap<number, number>, p: number): number {
-  let total = 0;
-  for (const count of histogram.values()) total += count;
-  const rank = Math.min(total - 1, Math.floor((p / 100) * total));
-  let seen = 0;
-  for (const value of [...histogram.keys()].sort((a, b) => a - b)) {
-    seen += histogram.get(value) as number;
-    if (seen > rank) return value / 1000;
-  }
-  return Number.NaN;
 }
 
 const children = new Set<ChildProcess>();
@@ -223,7 +210,7 @@ async function slice(
   tally.requests += r.requests;
   tally.seconds += r.seconds;
   tally.cpuMs += cpu;
-  for (const [value, count] of r.latency) tally.latency.set(value, (tally.latency.get(value) ?? 0) + count);
+  addLatency(tally.latency, r.latency);
 }
 
 async function start(server: Server): Promise<Running> {

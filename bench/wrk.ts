@@ -104,7 +104,7 @@ export async function wrk(run: WrkRun): Promise<WrkResult> {
   }
   const latency = new Map<number, number>();
   for (const [, value, count] of stdout.matchAll(/^wrk-latency (\d+) (\d+)$/gm)) {
-    latency.set(Number(value), (latency.get(Number(value)) ?? 0) + Number(count));
+    latency.set(Number(value), Number(count));
   }
   return {
     requests: Number(summary[1]),
@@ -117,4 +117,22 @@ export async function wrk(run: WrkRun): Promise<WrkResult> {
     latency,
     cpuMs: childCpuMs(stderr),
   };
+}
+
+/** Adds a run's latency histogram to a running total. */
+export function addLatency(total: Map<number, number>, run: ReadonlyMap<number, number>): void {
+  for (const [value, count] of run) total.set(value, (total.get(value) ?? 0) + count);
+}
+
+/** A percentile of a latency histogram (µs → responses), in ms; the value at rank ⌊p% × n⌋. */
+export function percentileMs(histogram: ReadonlyMap<number, number>, p: number): number {
+  let total = 0;
+  for (const count of histogram.values()) total += count;
+  const rank = Math.min(total - 1, Math.floor((p / 100) * total));
+  let seen = 0;
+  for (const value of [...histogram.keys()].sort((a, b) => a - b)) {
+    seen += histogram.get(value) as number;
+    if (seen > rank) return value / 1000;
+  }
+  return Number.NaN;
 }

@@ -60,6 +60,18 @@ const LOCAL_ORIGIN_STATUS: Record<LocalOriginFailure, number> = {
   timeout: 504,
 };
 
+/** How a cluster's upstream connections are made and kept (its own pools, as Envoy's). */
+function poolSettingsOf(config: ClusterConfig): ClusterPoolSettings {
+  return {
+    cluster: config.name,
+    connectTimeoutMs: config.connectTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    ...(config.maxRequestsPerConnection === undefined
+      ? {}
+      : { maxRequestsPerConnection: config.maxRequestsPerConnection }),
+  };
+}
+
 function key(config: ClusterConfig, endpoints: readonly EndpointEntry[], ejected: readonly string[]): string {
   return JSON.stringify([
     config.lbPolicy,
@@ -73,6 +85,8 @@ function key(config: ClusterConfig, endpoints: readonly EndpointEntry[], ejected
 
 export class Cluster {
   config: ClusterConfig;
+  /** Derived from `config` whenever it is set. */
+  poolSettings: ClusterPoolSettings;
   readonly activeRequests = new ActiveRequests();
   readonly stats: ClusterStats = {
     rqTotal: 0,
@@ -103,33 +117,13 @@ export class Cluster {
     now: () => number = () => performance.now(),
   ) {
     this.config = config;
+    this.poolSettings = poolSettingsOf(config);
     this.#random = random;
     this.#now = now;
     this.#configureOutliers(endpoints);
     this.#lb = this.#build(endpoints);
     this.#key = this.#keyOf(endpoints);
   }
-
-  /** How the cluster's upstream connections are made and kept (its own pools, as Envoy's). */
-  get poolSettings(): ClusterPoolSettings {
-    const config = this.config;
-    if (this.#poolSettings?.config !== config) {
-      this.#poolSettings = {
-        config,
-        settings: {
-          cluster: config.name,
-          connectTimeoutMs: config.connectTimeoutMs,
-          idleTimeoutMs: config.idleTimeoutMs,
-          ...(config.maxRequestsPerConnection === undefined
-            ? {}
-            : { maxRequestsPerConnection: config.maxRequestsPerConnection }),
-        },
-      };
-    }
-    return this.#poolSettings.settings;
-  }
-
-  #poolSettings: { config: ClusterConfig; settings: ClusterPoolSettings } | undefined;
 
   /** Outlier detection's counters; undefined when the cluster has none. */
   get outlierStats(): Readonly<OutlierStats> | undefined {
@@ -179,6 +173,7 @@ export class Cluster {
   /** Applies a push; returns whether the balancer was rebuilt. */
   update(config: ClusterConfig, endpoints: readonly EndpointEntry[]): boolean {
     this.config = config;
+    this.poolSettings = poolSettingsOf(config);
     this.#configureOutliers(endpoints);
     const next = this.#keyOf(endpoints);
     if (next === this.#key) return false;

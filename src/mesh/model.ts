@@ -573,6 +573,24 @@ function durationMs(r: Reader, path: FieldPath, text: string): number {
   return Number(match[1]) * unit;
 }
 
+/** A duration field, refused under 1 ms as Istio's validation does; undefined when absent. */
+function positiveDurationMs(r: Reader, at: FieldPath): number | undefined {
+  const text = r.string(at);
+  if (text === undefined) return undefined;
+  const ms = durationMs(r, at, text);
+  if (ms < 1) r.fail(at, "must be at least 1ms");
+  return ms;
+}
+
+/** A count or percentage field: a whole number ≥ 0 (and ≤ max); undefined when absent. */
+function wholeNumber(r: Reader, at: FieldPath, max = Number.POSITIVE_INFINITY): number | undefined {
+  const value = r.number(at);
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 0) r.fail(at, "must be a whole number ≥ 0");
+  if (value > max) r.fail(at, `must be at most ${max}`);
+  return value;
+}
+
 /** Traffic-policy settings the mesh reads; the rest is recorded as ignored. */
 const TRAFFIC_POLICY_USED = ["loadBalancer", "connectionPool", "outlierDetection", "portLevelSettings"];
 const PORT_LEVEL_USED = ["port", "loadBalancer", "connectionPool", "outlierDetection"];
@@ -591,22 +609,14 @@ function readOutlierDetection(
   const out: Record<string, number> = {};
   for (const key of Object.keys(od)) {
     const at: FieldPath = [...path, key];
-    if (
-      (OUTLIER_COUNTS as readonly string[]).includes(key) ||
-      (OUTLIER_PERCENTS as readonly string[]).includes(key)
-    ) {
-      const value = r.number(at);
-      if (value === undefined || !Number.isInteger(value) || value < 0)
-        r.fail(at, "must be a whole number ≥ 0");
-      if ((OUTLIER_PERCENTS as readonly string[]).includes(key) && value > 100)
-        r.fail(at, "must be at most 100");
+    const percent = (OUTLIER_PERCENTS as readonly string[]).includes(key);
+    if (percent || (OUTLIER_COUNTS as readonly string[]).includes(key)) {
+      const value = wholeNumber(r, at, percent ? 100 : undefined);
+      if (value === undefined) r.fail(at, "must be a whole number ≥ 0");
       out[key] = value;
     } else if (key in OUTLIER_DURATIONS) {
-      const text = r.string(at);
-      if (text === undefined) r.fail(at, "must be a duration like 10s");
-      const ms = durationMs(r, at, text);
-      // Istio's validation: an interval or ejection time under 1 ms is refused.
-      if (ms < 1) r.fail(at, "must be at least 1ms");
+      const ms = positiveDurationMs(r, at);
+      if (ms === undefined) r.fail(at, "must be a duration like 10s");
       out[OUTLIER_DURATIONS[key as keyof typeof OUTLIER_DURATIONS]] = ms;
     } else ignored.push(formatPath(at));
   }
@@ -636,22 +646,9 @@ function readConnectionPool(
     for (const field of Object.keys(r.object([...path, key]) ?? {}))
       if (!used.includes(field)) ignored.push(formatPath([...path, key, field]));
   }
-  const duration = (at: FieldPath): number | undefined => {
-    const text = r.string(at);
-    if (text === undefined) return undefined;
-    const ms = durationMs(r, at, text);
-    if (ms < 1) r.fail(at, "must be at least 1ms");
-    return ms;
-  };
-  const connectTimeoutMs = duration([...path, "tcp", "connectTimeout"]);
-  const idleTimeoutMs = duration([...path, "http", "idleTimeout"]);
-  const maxAt: FieldPath = [...path, "http", "maxRequestsPerConnection"];
-  const maxRequestsPerConnection = r.number(maxAt);
-  if (
-    maxRequestsPerConnection !== undefined &&
-    (!Number.isInteger(maxRequestsPerConnection) || maxRequestsPerConnection < 0)
-  )
-    r.fail(maxAt, "must be a whole number ≥ 0");
+  const connectTimeoutMs = positiveDurationMs(r, [...path, "tcp", "connectTimeout"]);
+  const idleTimeoutMs = positiveDurationMs(r, [...path, "http", "idleTimeout"]);
+  const maxRequestsPerConnection = wholeNumber(r, [...path, "http", "maxRequestsPerConnection"]);
   return {
     ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }),
     ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),

@@ -36,12 +36,19 @@ export interface ClusterPoolSettings extends PoolOptions {
 
 const KEEP_ALIVE_MARGIN_MS = 1000;
 
+/** Connections are pooled per cluster (when named) and address. */
+function poolKey(address: string, cluster: string | undefined): string {
+  return cluster === undefined ? address : `${cluster} ${address}`;
+}
+
 export class UpstreamConnection {
   readonly socket: Socket;
   readonly address: string;
   /** The pool it belongs to: cluster and address. */
   readonly key: string;
   readonly settings: ClusterPoolSettings;
+  /** The cluster's idle timeout, or the pool's. */
+  readonly idleTimeoutMs: number;
   /** Whether the TCP handshake completed (a failure before it is a connect failure). */
   connected = false;
   /** Requests this connection carried before the current one. */
@@ -61,6 +68,7 @@ export class UpstreamConnection {
     this.address = address;
     this.key = key;
     this.settings = settings;
+    this.idleTimeoutMs = options.idleTimeoutMs;
     this.idleLimitMs = options.idleTimeoutMs;
     const colon = address.lastIndexOf(":");
     const host = address.slice(0, colon).replace(/^\[|\]$/g, "");
@@ -114,7 +122,7 @@ export class ConnectionPool {
    * connected) that gives up after the cluster's connect timeout (the pool's default otherwise).
    */
   acquire(address: string, user: ConnectionUser, settings: ClusterPoolSettings = {}): UpstreamConnection {
-    const key = settings.cluster === undefined ? address : `${settings.cluster} ${address}`;
+    const key = poolKey(address, settings.cluster);
     const idle = this.#idle.get(key);
     const now = idle?.length ? performance.now() : 0;
     while (idle?.length) {
@@ -149,10 +157,7 @@ export class ConnectionPool {
     if (connection.socket.isPaused()) connection.socket.resume();
     connection.idleSince = performance.now();
     if (keepAliveTimeoutMs !== undefined)
-      connection.idleLimitMs = Math.min(
-        connection.settings.idleTimeoutMs ?? this.#options.idleTimeoutMs,
-        keepAliveTimeoutMs - KEEP_ALIVE_MARGIN_MS,
-      );
+      connection.idleLimitMs = Math.min(connection.idleTimeoutMs, keepAliveTimeoutMs - KEEP_ALIVE_MARGIN_MS);
     let idle = this.#idle.get(connection.key);
     if (!idle) {
       idle = [];
@@ -163,7 +168,7 @@ export class ConnectionPool {
 
   /** Idle connections to an address (of one cluster, when named), for stats and tests. */
   idleCount(address: string, cluster?: string): number {
-    return this.#idle.get(cluster === undefined ? address : `${cluster} ${address}`)?.length ?? 0;
+    return this.#idle.get(poolKey(address, cluster))?.length ?? 0;
   }
 
   close(): void {
