@@ -623,7 +623,7 @@ function targets(up: Up, nginx: string, haproxy: string): Target[] {
     },
     {
       key: "bare-proxy",
-      label: "bare Node proxy (floor)",
+      label: "bare node:http proxy",
       hashing: true,
       start: async (replicas) => {
         const port = await freePort();
@@ -848,7 +848,7 @@ async function main(): Promise<void> {
     const cpuRatio = MODES.map(
       (mode) => result("http-proxy", mode).proxyCpuUs / result("gateway", mode).proxyCpuUs,
     );
-    // The bare proxy forwards and nothing else: its lead over http-proxy is the most any Node proxy gets here.
+    // The bare proxy forwards and nothing else: its lead over http-proxy is what node:http alone allows.
     const ceiling = MODES.map((mode) => result("bare-proxy", mode).rps / result("http-proxy", mode).rps);
     const ofCeiling = MODES.map((mode) => result("gateway", mode).rps / result("bare-proxy", mode).rps);
     const bareCpu = MODES.map((mode) => result("bare-proxy", mode).proxyCpuUs);
@@ -879,13 +879,13 @@ async function main(): Promise<void> {
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
     const loadAfter = loadavg();
     const la = (l: number[]) => l.map((x) => x.toFixed(1)).join(" / ");
-    const markdown = `## Local mesh: gateway vs. nginx, HAProxy, http-proxy and a bare Node proxy (\`bench/mesh.ts\`)
+    const markdown = `## Local mesh: gateway vs. nginx, HAProxy, http-proxy and a bare node:http proxy (\`bench/mesh.ts\`)
 
 ${machineLine()}
 ${versions.nginx}, ${versions.haproxy}, http-proxy ${versions.httpProxy}, ${versions.wrk}.
 
 One \`node dist/cli/main.js up\` (built output, \`deploy/\` applied, 5 replicas, memory store) supplies the
-gateway and the five replica processes; nginx, HAProxy, the http-proxy peer and the bare Node proxy are put in front of
+gateway and the five replica processes; nginx, HAProxy, the http-proxy peer and the bare node:http proxy are put in front of
 the same five replicas, and one replica is also hit directly as the baseline. All targets run at once (each idle while another is loaded), and the load
 moves between them: per mode, a ${WARMUP} s warm-up each, then ${ROUNDS} rounds in which every target gets ${SLICE} s of load, in an
 order rotated each round. Other work on these shared cores changes their speed by half or more within minutes; in
@@ -959,12 +959,14 @@ connections to the replicas alive and add X-Forwarded-For and X-Request-Id as th
 and HAProxy run one worker/thread, as the gateway is one Node event loop. The gateway also does what
 the others do not: VirtualService matching, retry bookkeeping, per-host stats.
 
-The bare Node proxy (\`bench/peers/bare-proxy.ts\`) is a yardstick, not a usable proxy: node:http downstream,
+The bare node:http proxy (\`bench/peers/bare-proxy.ts\`) is a yardstick, not a usable proxy: node:http downstream,
 raw keep-alive sockets upstream, the same ring and cookie, X-Forwarded-For and X-Request-Id, and nothing
 else (no routing, no header or response validation, no retries, no stats, no request bodies). It reaches
 ${ceiling.map((r) => `${r.toFixed(2)}×`).join(" / ")} the http-proxy peer (same-session / new-client) at
-${bareCpu.map((c) => fmt(c)).join(" / ")} µs of CPU per request: what forwarding alone costs on one Node event loop
-on these cores. The gateway does Envoy's work on top and reaches ${ofCeiling.map((r) => `${r.toFixed(2)}×`).join(" / ")} of the bare proxy's requests/s.
+${bareCpu.map((c) => fmt(c)).join(" / ")} µs of CPU per request: what forwarding costs on one Node event loop when
+node:http reads the requests. The gateway does Envoy's work on top but reads plain GETs itself (its own
+request-head reader, responses written straight to the socket; \`src/mesh/downstream/\`), and reaches
+${ofCeiling.map((r) => `${r.toFixed(2)}×`).join(" / ")} of the bare proxy's requests/s.
 `;
     console.log(markdown);
     await writeSection("mesh", markdown);

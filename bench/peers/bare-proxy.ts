@@ -1,6 +1,6 @@
 /**
- * Peer for the mesh benchmark: the least a Node reverse proxy does per request, as a ceiling for
- * what any proxy on Node's event loop reaches on the same machine. node:http downstream; upstream,
+ * Peer for the mesh benchmark: the least a Node reverse proxy built on node:http does per request, as
+ * a yardstick for what such a proxy reaches on the same machine. node:http downstream; upstream,
  * raw keep-alive sockets with the request written in one go and the response read with a minimal
  * parser (status line, Content-Length, body). It pins clients like the others (envoy-ring.ts) and
  * adds X-Forwarded-For and X-Request-Id, and nothing else: no routing, no validation, no retries, no

@@ -5,8 +5,10 @@
  * streamed back with the headers the gateway adds. The request body is kept (up to the retry buffer
  * limit) so a retry can replay it; beyond the limit the request is no longer retried, as in Envoy.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { Cluster } from "./cluster.js";
+import type { DownstreamResponse } from "./downstream/downstream-response.js";
 import type { RouteConfig } from "./gateway-config.js";
 import {
   type Affinity,
@@ -27,7 +29,7 @@ export interface ExchangeHost {
   readonly pool: ConnectionPool;
   readonly retryBufferBytes: number;
   /** A reply of the gateway itself; `flags` are Envoy's response flags (NR, UH, UF…), counted. */
-  local(res: ServerResponse, status: number, body: string, flags: string): void;
+  local(res: DownstreamResponse, status: number, body: string, flags: string): void;
   /** Counts a response that came from upstream. */
   countUpstream(status: number): void;
   backoffMs(retry: number): number;
@@ -58,10 +60,18 @@ export const DROP_RESPONSE: ReadonlySet<string> = new Set([
   "server",
 ]);
 
+/** The downstream request: its method, its client connection, and where its body comes from. */
+export interface DownstreamRequest {
+  readonly method: string;
+  readonly socket: Socket;
+  /** Node's request when it has (or may have) a body; none for a head the gateway read itself. */
+  readonly body: IncomingMessage | undefined;
+}
+
 export class Exchange {
   readonly #host: ExchangeHost;
-  readonly #req: IncomingMessage;
-  readonly #res: ServerResponse;
+  readonly #req: DownstreamRequest;
+  readonly #res: DownstreamResponse;
   readonly #route: RouteConfig;
   readonly #cluster: Cluster;
   readonly #headers: [string, string][];
@@ -91,8 +101,8 @@ export class Exchange {
 
   constructor(
     host: ExchangeHost,
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: DownstreamRequest,
+    res: DownstreamResponse,
     route: RouteConfig,
     cluster: Cluster,
     request: { readonly path: string; readonly headers: [string, string][]; readonly framing: BodyFraming },
@@ -126,7 +136,8 @@ export class Exchange {
   }
 
   #readBody(): void {
-    const req = this.#req;
+    const req = this.#req.body;
+    if (req === undefined) throw new Error("a request with a body comes from Node's parser");
     req.on("data", (chunk: Buffer) => {
       if (!this.#bodyOverflow) {
         this.#bodyBytes += chunk.length;
@@ -167,7 +178,7 @@ export class Exchange {
     this.#endActive?.();
     // A body still arriving (paused for backpressure, perhaps) is read and dropped, so the client is
     // not left hanging; the response said `connection: close` (see #closeIfBodyPending).
-    if (!this.#bodyEnded) this.#req.resume();
+    if (!this.#bodyEnded) this.#req.body?.resume();
   }
 
   /**
@@ -204,7 +215,7 @@ export class Exchange {
     const host = pickHost(this.#route, cluster, this.#affinity as Affinity, this.#previous, isRetry);
     if (!host) {
       cluster.stats.rqNoHealthyUpstream++;
-      this.#req.resume();
+      this.#req.body?.resume();
       this.#local(503, "no healthy upstream", "UH");
       this.#finish();
       return;
@@ -219,7 +230,7 @@ export class Exchange {
       this.#host.pool,
       address,
       {
-        method: this.#req.method ?? "GET",
+        method: this.#req.method,
         path: this.#path,
         headers: this.#upstreamHeaders,
         attempt: this.#retries + 1,
@@ -323,7 +334,7 @@ export class Exchange {
     this.#cluster.stats.rqRetry++;
     this.#upstream = undefined;
     // A body paused for the aborted attempt's backpressure would wait for a drain that never comes.
-    if (!this.#bodyEnded) this.#req.resume();
+    if (!this.#bodyEnded) this.#req.body?.resume();
     setTimeout(() => {
       if (!this.#done) this.#attempt();
     }, this.#host.backoffMs(this.#retries));

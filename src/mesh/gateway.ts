@@ -6,6 +6,8 @@
  * Envoy's host-selection loop with the route's retry policy, then the upstream exchange over
  * keep-alive connections with bodies streamed both ways. Set-Cookie from cookie generation or a
  * session is added only to responses that came from upstream, never to the gateway's own 404/503.
+ * Heads of plain GETs are read by the gateway itself (downstream/); Node's HTTP server takes every
+ * connection that sends anything else, and both paths meet in `#serve`.
  */
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -13,13 +15,16 @@ import type { AddressInfo, Socket } from "node:net";
 import { SessionAffinityError } from "../errors.js";
 import { type RandomSource, seededRandom } from "../lb/random-source.js";
 import { type Cluster, statusClass } from "./cluster.js";
+import type { DownstreamResponse } from "./downstream/downstream-response.js";
+import { RawConnection, type RawConnectionHost } from "./downstream/raw-connection.js";
+import type { RawResponse } from "./downstream/raw-response.js";
+import type { SimpleRequestHead } from "./downstream/request-head.js";
+import { type RequestView, requestView, simpleRequestView } from "./downstream/request-view.js";
 import { Exchange, type ExchangeHost } from "./exchange.js";
 import type { GatewayConfig, RouteConfig } from "./gateway-config.js";
-import { normalizePath, requestTarget } from "./normalize-path.js";
 import { pickDestination, routeRequest } from "./routes.js";
 import { UpgradeExchange, type UpgradeHost, writeLocalReply } from "./upgrade-exchange.js";
 import { ConnectionPool } from "./upstream/connection-pool.js";
-import type { BodyFraming } from "./upstream/upstream-request.js";
 
 export interface GatewaySnapshot {
   readonly config: GatewayConfig;
@@ -56,19 +61,6 @@ export interface DownstreamStats {
   byClass: Record<"1xx" | "2xx" | "3xx" | "4xx" | "5xx", number>;
 }
 
-/** The request head as the gateway reads it, once, from Node's raw headers. */
-interface RequestView {
-  /** Lower-cased names, in order. */
-  readonly headers: [string, string][];
-  readonly hosts: number;
-  readonly authority: string;
-  readonly framing: BodyFraming;
-  /** The normalized path and query; undefined when Envoy would answer 400. */
-  readonly path: string | undefined;
-  /** More header fields than Envoy's default `max_headers_count` (100): a 431. */
-  readonly tooManyHeaders: boolean;
-}
-
 /** A local reply refusing a request; `close` for a codec error, after which the connection closes. */
 interface Refusal {
   readonly status: number;
@@ -77,38 +69,10 @@ interface Refusal {
   readonly close?: boolean;
 }
 
-/** Envoy's HTTP/1 defaults, which Istio leaves alone: 60 KiB of request headers, at most 100 of them. */
+/** Envoy's HTTP/1 default, which Istio leaves alone: 60 KiB of request headers. */
 const MAX_REQUEST_HEADER_BYTES = 60 * 1024;
-const MAX_REQUEST_HEADERS = 100;
-
-function readRequest(req: IncomingMessage): RequestView {
-  // One pass over the raw headers; `req.headers` would build a second, lazily computed copy.
-  const raw = req.rawHeaders;
-  const headers: [string, string][] = [];
-  let hosts = 0;
-  let authority = "";
-  let framing: BodyFraming = "none";
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase();
-    const value = raw[i + 1] as string;
-    if (name === "host") {
-      if (hosts++ === 0) authority = value;
-    } else if (name === "transfer-encoding") framing = "chunked";
-    else if (name === "content-length" && framing === "none") framing = "content-length";
-    headers.push([name, value]);
-  }
-  const target = requestTarget(req.url ?? "/");
-  if (target?.authority !== undefined) {
-    // An absolute-form target names the authority, which replaces Host, as in Envoy's HTTP/1 codec.
-    authority = target.authority;
-    const host = headers.find(([name]) => name === "host");
-    if (host) host[1] = authority;
-    else headers.push(["host", authority]);
-  }
-  // Envoy's normalize_path, on by Istio's default, runs before routing; what it cannot normalize is a 400.
-  const path = target === undefined ? undefined : normalizePath(target.path);
-  return { headers, hosts, authority, framing, path, tooManyHeaders: raw.length / 2 > MAX_REQUEST_HEADERS };
-}
+const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+const HEADERS_TIMEOUT_MS = 10_000;
 
 /**
  * An `Upgrade: h2c` request without its upgrade headers, as Envoy's HTTP/1 codec strips them to serve
@@ -156,6 +120,10 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
   readonly #waitingUpgrade = new WeakMap<Socket, () => void>();
   readonly #guarded = new WeakSet<Socket>();
   #port = 0;
+  readonly #nodeConnection: (socket: Socket) => void;
+  readonly #raw: RawConnectionHost;
+  readonly #rawConnections = new Set<RawConnection>();
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(options: GatewayOptions) {
     this.#options = options;
@@ -165,10 +133,10 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     // slowloris client could hold a connection forever. The check runs every second, not every 30.
     this.#server = createServer(
       {
-        keepAliveTimeout: 60_000,
+        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
         // Node's own limit (16 KiB) would refuse requests Envoy forwards.
         maxHeaderSize: MAX_REQUEST_HEADER_BYTES,
-        headersTimeout: options.headersTimeoutMs ?? 10_000,
+        headersTimeout: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
         requestTimeout: options.requestTimeoutMs ?? 0,
         connectionsCheckingInterval: 1000,
       },
@@ -185,17 +153,42 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     this.#server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
       this.#upgrade(req, socket, head),
     );
-    this.#server.on("connection", (socket: Socket) => {
-      if (this.#sockets.has(socket)) return; // an h2c request handed back (see #upgrade)
-      // Envoy listens only on the ports of applied Gateway servers: before one exists a connection gets
-      // no HTTP at all. The port stays bound here (so it is checked at start), so it is reset, not refused.
-      if (this.#options.snapshot().config.servers.length === 0) {
-        socket.resetAndDestroy();
-        return;
-      }
-      this.#sockets.add(socket);
-      socket.once("close", () => this.#sockets.delete(socket));
-    });
+    // Node's own connection handler runs only for connections handed to it (see RawConnection).
+    const nodeListeners = this.#server.listeners("connection") as ((socket: Socket) => void)[];
+    this.#server.removeAllListeners("connection");
+    this.#nodeConnection = (socket) => {
+      for (const listener of nodeListeners) listener.call(this.#server, socket);
+    };
+    this.#server.on("connection", (socket: Socket) => this.#accept(socket));
+    this.#raw = {
+      maxHeadBytes: MAX_REQUEST_HEADER_BYTES,
+      keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+      request: (head, response, socket) => this.#handleSimple(head, response, socket),
+      handOff: (socket, bytes) => {
+        if (bytes !== undefined) socket.unshift(bytes);
+        this.#nodeConnection(socket);
+      },
+      forget: (connection) => this.#rawConnections.delete(connection),
+    };
+  }
+
+  #accept(socket: Socket): void {
+    // Envoy listens only on the ports of applied Gateway servers: before one exists a connection gets
+    // no HTTP at all. The port stays bound here (so it is checked at start), so it is reset, not refused.
+    if (this.#options.snapshot().config.servers.length === 0) {
+      socket.resetAndDestroy();
+      return;
+    }
+    this.#sockets.add(socket);
+    socket.once("close", () => this.#sockets.delete(socket));
+    this.#rawConnections.add(new RawConnection(socket, this.#raw));
+  }
+
+  /** Node's check of its connections' timeouts, for the connections read here. */
+  #sweep(): void {
+    const now = Date.now();
+    const headersTimeoutMs = this.#options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+    for (const connection of this.#rawConnections) connection.sweep(now, headersTimeoutMs);
   }
 
   get port(): number {
@@ -217,10 +210,12 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
       );
     }
     this.#port = (this.#server.address() as AddressInfo).port;
+    this.#sweeper = setInterval(() => this.#sweep(), 1000).unref();
   }
 
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    clearInterval(this.#sweeper);
     this.#server.closeIdleConnections();
     for (const socket of this.#sockets) socket.destroy();
     this.pool.close();
@@ -232,7 +227,7 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
   }
 
   /** A reply of the gateway itself; `flags` are Envoy's response flags (NR, UH, UF…), counted when set. */
-  #local(res: ServerResponse, status: number, body: string, flags: string): void {
+  #local(res: DownstreamResponse, status: number, body: string, flags: string): void {
     this.countLocal(status, flags);
     res.writeHead(status, [
       "content-length",
@@ -244,37 +239,61 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     res.end(body);
   }
 
+  /** A request Node's server parsed. */
   #handle(req: IncomingMessage, res: ServerResponse): void {
     if (this.#closing.has(req.socket)) {
       // RFC 9112 §9.6: once a response says close, no later request on the connection is processed.
       req.resume();
       return;
     }
-    this.stats.rqTotal++;
-    this.stats.rqActive++;
     const socket = req.socket;
     this.#inFlight.set(socket, (this.#inFlight.get(socket) ?? 0) + 1);
-    let exchange: Exchange | undefined;
     res.once("close", () => {
-      this.stats.rqActive--;
-      exchange?.downstreamClosed();
       const left = (this.#inFlight.get(socket) ?? 1) - 1;
       this.#inFlight.set(socket, left);
       if (left === 0) this.#waitingUpgrade.get(socket)?.();
     });
-    const view = readRequest(req);
-    const admitted = this.#admit(req, view, undefined);
+    const view = requestView(req.rawHeaders, req.url ?? "/");
+    this.#serve(req.method ?? "GET", socket, req, res, view, () => this.#closing.add(socket));
+  }
+
+  /** A request the gateway's own reader took: no body, no upgrade, and its connection is its own. */
+  #handleSimple(head: SimpleRequestHead, res: RawResponse, socket: Socket): void {
+    const view = simpleRequestView(head.headers, head.authority, head.target);
+    this.#serve(head.method, socket, undefined, res, view, undefined);
+  }
+
+  /**
+   * Either parser's request from here on. `body` is where a request body comes from (none for the
+   * gateway's own reader); `closing` marks the connection when a refusal closes it.
+   */
+  #serve(
+    method: string,
+    socket: Socket,
+    body: IncomingMessage | undefined,
+    res: DownstreamResponse,
+    view: RequestView,
+    closing: (() => void) | undefined,
+  ): void {
+    this.stats.rqTotal++;
+    this.stats.rqActive++;
+    let exchange: Exchange | undefined;
+    res.once("close", () => {
+      this.stats.rqActive--;
+      exchange?.downstreamClosed();
+    });
+    const admitted = this.#admit(method, view, undefined);
     if ("status" in admitted) {
-      req.resume();
+      body?.resume();
       if (admitted.close) {
         res.shouldKeepAlive = false;
-        this.#closing.add(socket);
+        closing?.();
       }
       this.#local(res, admitted.status, admitted.body, admitted.flags);
       return;
     }
     const { route, cluster, path } = admitted;
-    exchange = new Exchange(this, req, res, route, cluster, {
+    exchange = new Exchange(this, { method, socket, body }, res, route, cluster, {
       path,
       headers: view.headers,
       framing: view.framing,
@@ -289,7 +308,7 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
    * routes. The route and cluster the request takes, or the local reply that refuses it.
    */
   #admit(
-    req: IncomingMessage,
+    method: string,
     view: RequestView,
     upgrade: string | undefined,
   ): { route: RouteConfig; cluster: Cluster; path: string } | Refusal {
@@ -302,7 +321,7 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     if (path === undefined) return { status: 400, body: "", flags: "" };
     const { config, clusters } = this.#options.snapshot();
     const route = routeRequest(config, {
-      method: req.method ?? "GET",
+      method,
       path,
       authority: view.authority,
       headers: view.headers,
@@ -319,7 +338,7 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     return { route, cluster, path };
   }
 
-  local(res: ServerResponse, status: number, body: string, flags: string): void {
+  local(res: DownstreamResponse, status: number, body: string, flags: string): void {
     this.#local(res, status, body, flags);
   }
 
@@ -352,14 +371,14 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     if (protocol === "h2c") {
       // Back into Node's HTTP server as the plain request Envoy would see.
       socket.unshift(Buffer.concat([Buffer.from(withoutH2cUpgrade(req), "latin1"), early]));
-      this.#server.emit("connection", socket);
+      this.#nodeConnection(socket);
       return;
     }
     this.stats.rqTotal++;
     this.stats.rqActive++;
     socket.once("close", () => this.stats.rqActive--);
-    const view = readRequest(req);
-    const admitted = this.#admit(req, view, protocol);
+    const view = requestView(req.rawHeaders, req.url ?? "/");
+    const admitted = this.#admit(req.method ?? "GET", view, protocol);
     if ("status" in admitted) {
       this.countLocal(admitted.status, admitted.flags);
       writeLocalReply(socket, admitted.status, admitted.body);

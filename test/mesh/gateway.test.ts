@@ -22,6 +22,7 @@ import {
   virtualServiceYaml,
 } from "../helpers/gateway-config.js";
 import { closedPort, sleep, tcpServer, unansweredAddress, waitFor, within } from "../helpers/loopback.js";
+import { rawExchange } from "../helpers/raw-http.js";
 
 // --- configuration: what istiod would push for a one-route, one-service setup ---------------------------
 
@@ -1346,5 +1347,59 @@ describe("ingress gateway: client timeouts", { timeout: 30_000 }, () => {
     assert.equal(JSON.parse(slow.received.slice(slow.received.indexOf("\r\n\r\n") + 4)).bytes, 3);
     await waitFor(() => stalled.ended, "the stalled client to be cut off", 5000);
     assert.match(stalled.received, /^HTTP\/1\.1 408 /);
+  });
+});
+
+describe("ingress gateway: its own request reader and Node's", { timeout: 30_000 }, () => {
+  /** The bytes the gateway sends back for `head`, with the values that change from call to call blanked. */
+  async function answer(port: number, head: string): Promise<string> {
+    const reply = await rawExchange(port, Buffer.from(`${head}\r\n\r\n`, "latin1"), 300);
+    return reply.text
+      .replace(/\r\n(Date|x-envoy-upstream-service-time): [^\r]*/gi, "\r\n$1: <varies>")
+      .replace(/\r\nset-cookie: [^\r]*/gi, "\r\nset-cookie: <varies>");
+  }
+
+  const simple = "GET /user HTTP/1.1\r\nhost: x";
+  // obs-text in a header value is valid HTTP, and a head the gateway's own reader leaves to Node's.
+  const forNode = `${simple}\r\nx-note: caf\xe9`;
+
+  const cases: [string, (t: TestContext) => Promise<string[]>][] = [
+    ["a response with a Content-Length", async (t) => [(await fixedUpstream(t, 200, "hello")).address]],
+    [
+      "a response without a length, re-chunked",
+      async (t) => [
+        (
+          await httpUpstream(t, (_req, res) => {
+            res.write("part one, ");
+            setTimeout(() => res.end("part two"), 10);
+          })
+        ).address,
+      ],
+    ],
+    ["a 204", async (t) => [(await fixedUpstream(t, 204, "")).address]],
+    ["the gateway's own 503 when no endpoint is there", async () => []],
+  ];
+  for (const [what, upstreams] of cases) {
+    it(`answers a plain GET with the same bytes whichever reads its head: ${what}`, async (t) => {
+      const gw = await startGateway(t, await upstreams(t));
+      const node = await answer(gw.port, forNode);
+      assert.match(node, /^HTTP\/1\.1 \d{3} /);
+      assert.equal(await answer(gw.port, simple), node);
+    });
+  }
+
+  it("serves requests pipelined on one connection in order when Node's parser takes over halfway", async (t) => {
+    const upstream = await echoUpstream(t);
+    const gw = await startGateway(t, [upstream.address]);
+    const reply = await rawExchange(
+      gw.port,
+      "GET /user?n=1 HTTP/1.1\r\nhost: x\r\n\r\n" +
+        "POST /user?n=2 HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhello" +
+        "GET /user?n=3 HTTP/1.1\r\nhost: x\r\n\r\n",
+      500,
+    );
+    const seen = [...reply.text.matchAll(/"method":"(\w+)","url":"([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`);
+    assert.deepEqual(seen, ["GET /user?n=1", "POST /user?n=2", "GET /user?n=3"]);
+    assert.equal(upstream.requests[1]?.body.toString(), "hello");
   });
 });

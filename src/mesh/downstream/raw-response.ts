@@ -1,0 +1,160 @@
+/**
+ * A response written straight to the client's socket, byte for byte as Node's `ServerResponse`
+ * writes it for the same calls (status line and reason, the given headers in order, then `Date`
+ * unless given, `Connection: keep-alive` and `Keep-Alive: timeout=N` or `Connection: close`, and
+ * `Transfer-Encoding: chunked` when there is no Content-Length and the status has a body), so a
+ * client cannot tell which of the two answered. What Node's writable machinery costs per response
+ * is what this saves: the head and a body that ends in one go leave in a single write.
+ */
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
+import type { DownstreamResponse } from "./downstream-response.js";
+
+/** What a response tells the connection it belongs to. */
+export interface ResponseOwner {
+  /** The whole response has been written (`end`); runs once, after `end` has returned. */
+  finished(response: RawResponse): void;
+}
+
+let dateSecond = -1;
+let dateText = "";
+
+/** Node's `Date` header value, worked out once a second. */
+function utcDate(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
+}
+
+const LAST_CHUNK = "0\r\n\r\n";
+/** Bodies up to this size are copied behind their head into one buffer; larger ones are not. */
+const COPY_LIMIT = 16 * 1024;
+
+export class RawResponse implements DownstreamResponse {
+  shouldKeepAlive = true;
+  headersSent = false;
+  writableFinished = false;
+  readonly #socket: Socket;
+  readonly #owner: ResponseOwner;
+  readonly #keepAliveHeader: string;
+  /** The head, built by writeHead and not yet written: it leaves with the first body bytes. */
+  #head: string | undefined;
+  #chunked = false;
+  #bodyless = false;
+  #ended = false;
+  #closed = false;
+  readonly #onClose: (() => void)[] = [];
+
+  /** `keepAliveTimeoutMs`: the server's idle timeout, announced in `Keep-Alive`. */
+  constructor(socket: Socket, owner: ResponseOwner, keepAliveTimeoutMs: number) {
+    this.#socket = socket;
+    this.#owner = owner;
+    this.#keepAliveHeader = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(keepAliveTimeoutMs / 1000)}\r\n`;
+  }
+
+  writeHead(status: number, headers: string[]): this {
+    let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "unknown"}\r\n`;
+    let length = false;
+    let date = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i] as string;
+      if (name.length === 14 && name.toLowerCase() === "content-length") length = true;
+      else if (name.length === 4 && name.toLowerCase() === "date") date = true;
+      text += `${name}: ${headers[i + 1]}\r\n`;
+    }
+    if (!date) text += `Date: ${utcDate()}\r\n`;
+    text += this.shouldKeepAlive ? this.#keepAliveHeader : "Connection: close\r\n";
+    // RFC 9110 §6.4.1: 1xx, 204 and 304 have no body, whatever is written.
+    this.#bodyless = status < 200 || status === 204 || status === 304;
+    if (!length && !this.#bodyless) {
+      this.#chunked = true;
+      text += "Transfer-Encoding: chunked\r\n";
+    }
+    this.#head = `${text}\r\n`;
+    this.headersSent = true;
+    return this;
+  }
+
+  flushHeaders(): void {
+    const head = this.#head;
+    if (head === undefined) return;
+    this.#head = undefined;
+    this.#socket.write(head, "latin1");
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.#ended || this.#closed) return true;
+    return this.#send(chunk, false);
+  }
+
+  end(chunk?: Buffer | string): this {
+    if (this.#ended) return this;
+    this.#ended = true;
+    if (!this.#closed) {
+      const body = chunk === undefined ? undefined : typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      this.#send(body, true);
+      this.writableFinished = true;
+    }
+    // As Node's `close` after `finish`: never inside `end`, whose caller may not expect it yet.
+    queueMicrotask(() => this.#owner.finished(this));
+    return this;
+  }
+
+  /** Writes the pending head, the body bytes framed as the head said, and the last chunk if `last`. */
+  #send(chunk: Buffer | undefined, last: boolean): boolean {
+    const data = this.#bodyless || chunk === undefined || chunk.length === 0 ? undefined : chunk;
+    const head = this.#head ?? "";
+    this.#head = undefined;
+    let prefix = head;
+    let suffix = "";
+    if (this.#chunked) {
+      if (data !== undefined) {
+        prefix += `${data.length.toString(16)}\r\n`;
+        suffix = "\r\n";
+      }
+      if (last) suffix += LAST_CHUNK;
+    }
+    if (data === undefined) {
+      const text = prefix + suffix;
+      return text === "" || this.#socket.write(text, "latin1");
+    }
+    const socket = this.#socket;
+    if (prefix === "" && suffix === "") return socket.write(data);
+    if (data.length > COPY_LIMIT) {
+      // Corked, the three leave in one writev without copying the body.
+      socket.cork();
+      socket.write(prefix, "latin1");
+      const more = socket.write(data);
+      if (suffix !== "") socket.write(suffix, "latin1");
+      socket.uncork();
+      return more && socket.writableLength < socket.writableHighWaterMark;
+    }
+    // One buffer, one write: copying a small body is cheaper than a second write.
+    const out = Buffer.allocUnsafe(prefix.length + data.length + suffix.length);
+    out.write(prefix, 0, "latin1");
+    data.copy(out, prefix.length);
+    if (suffix !== "") out.write(suffix, prefix.length + data.length, "latin1");
+    return socket.write(out);
+  }
+
+  destroy(): this {
+    this.#socket.destroy();
+    return this;
+  }
+
+  once(event: "drain" | "close", listener: () => void): this {
+    if (event === "drain") this.#socket.once("drain", listener);
+    else this.#onClose.push(listener);
+    return this;
+  }
+
+  /** The response is over: sent, or its connection gone. Runs the `close` listeners once. */
+  closed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const listener of this.#onClose.splice(0)) listener();
+  }
+}

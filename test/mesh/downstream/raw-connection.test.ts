@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer as createHttpServer } from "node:http";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
+import { describe, it, type TestContext } from "node:test";
+import { RawConnection, type RawConnectionHost } from "../../../src/mesh/downstream/raw-connection.js";
+import type { RawResponse } from "../../../src/mesh/downstream/raw-response.js";
+import type { SimpleRequestHead } from "../../../src/mesh/downstream/request-head.js";
+import { sleep, waitFor } from "../../helpers/loopback.js";
+
+type Answer = (head: SimpleRequestHead, res: RawResponse) => void;
+
+/** Answers `raw <target>` after `delayMs`, so that pipelined requests overlap if they can. */
+function answerAfter(delayMs: number): Answer {
+  return (head, res) => {
+    setTimeout(() => {
+      const body = `raw ${head.target}`;
+      res.writeHead(200, ["content-length", String(body.length)]);
+      res.end(body);
+    }, delayMs);
+  };
+}
+
+interface Harness {
+  readonly port: number;
+  readonly connections: Set<RawConnection>;
+  /** Requests being answered right now, and the most there ever were. */
+  readonly inFlight: { now: number; most: number };
+}
+
+/** Raw connections on a loopback port; what they hand over goes to a Node server echoing method, target and body. */
+async function harness(t: TestContext, answer: Answer): Promise<Harness> {
+  const node = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = `node ${req.method} ${req.url} ${Buffer.concat(chunks).toString()}`;
+      res.writeHead(200, ["content-length", String(body.length)]);
+      res.end(body);
+    });
+  });
+  const connections = new Set<RawConnection>();
+  const inFlight = { now: 0, most: 0 };
+  const host: RawConnectionHost = {
+    maxHeadBytes: 1024,
+    keepAliveTimeoutMs: 60_000,
+    request: (head, res) => {
+      inFlight.most = Math.max(inFlight.most, ++inFlight.now);
+      res.once("close", () => inFlight.now--);
+      answer(head, res);
+    },
+    handOff: (socket, bytes) => {
+      if (bytes !== undefined) socket.unshift(bytes);
+      node.emit("connection", socket);
+    },
+    forget: (connection) => connections.delete(connection),
+  };
+  const sockets = new Set<Socket>();
+  const server = createServer({ allowHalfOpen: true }, (socket) => {
+    sockets.add(socket);
+    connections.add(new RawConnection(socket, host));
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  return { port: (server.address() as AddressInfo).port, connections, inFlight };
+}
+
+async function client(t: TestContext, port: number) {
+  const socket = connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+  await once(socket, "connect");
+  t.after(() => socket.destroy());
+  /** `closed`: the gateway's side has ended (FIN received) or the connection is gone. */
+  const state = { received: "", closed: false };
+  socket.on("data", (chunk: Buffer) => {
+    state.received += chunk.toString("latin1");
+  });
+  const closed = () => {
+    state.closed = true;
+  };
+  socket.on("end", closed);
+  socket.on("close", closed);
+  socket.on("error", () => {});
+  return {
+    socket,
+    state,
+    bodies: () => [...state.received.matchAll(/\r\n\r\n((?:raw|node) [^H]*)/g)].map((m) => m[1]),
+  };
+}
+
+const get = (target: string, extra = "") => `GET ${target} HTTP/1.1\r\nhost: h\r\n${extra}\r\n`;
+
+describe("a client connection read by the gateway itself", { timeout: 30_000 }, () => {
+  it("answers pipelined requests in order, one at a time", async (t) => {
+    const h = await harness(t, answerAfter(20));
+    const c = await client(t, h.port);
+    c.socket.write(get("/1") + get("/2") + get("/3"));
+    await waitFor(() => c.bodies().length === 3, "three responses", 5000);
+    assert.deepEqual(c.bodies(), ["raw /1", "raw /2", "raw /3"]);
+    assert.equal(h.inFlight.most, 1);
+  });
+
+  it("reads a head that arrives a byte at a time once it is complete", async (t) => {
+    const h = await harness(t, answerAfter(0));
+    const c = await client(t, h.port);
+    for (const byte of get("/slow")) {
+      c.socket.write(byte);
+      await sleep(1);
+    }
+    await waitFor(() => c.bodies().length === 1, "the response", 5000);
+    assert.deepEqual(c.bodies(), ["raw /slow"]);
+  });
+
+  it("hands the connection to Node's server at the first head it does not take, with every byte not yet read", async (t) => {
+    const h = await harness(t, answerAfter(20));
+    const c = await client(t, h.port);
+    c.socket.write(
+      `${get("/a")}POST /b HTTP/1.1\r\nhost: h\r\ncontent-length: 3\r\n\r\nabc${get("/c")}${get("/d", "content-length: 0\r\n")}`,
+    );
+    await waitFor(() => c.bodies().length === 4, "four responses", 5000);
+    // Node serves the rest of the connection, simple requests included.
+    assert.deepEqual(c.bodies(), ["raw /a", "node POST /b abc", "node GET /c ", "node GET /d "]);
+    assert.equal(h.connections.size, 0, "a connection handed over is no longer swept here");
+  });
+
+  it("cuts a head not complete within the headers timeout with Node's 408, and an idle connection only at the keep-alive timeout", async (t) => {
+    const h = await harness(t, answerAfter(0));
+    const stalled = await client(t, h.port);
+    stalled.socket.write("GET /never HTTP/1.1\r\nhost:");
+    const idle = await client(t, h.port);
+    idle.socket.write(get("/once"));
+    await waitFor(() => idle.bodies().length === 1 && h.connections.size === 2, "the idle client's answer");
+    for (const connection of h.connections) connection.sweep(Date.now() + 10_500, 10_000);
+    await waitFor(() => stalled.state.closed, "the stalled client to be cut off");
+    assert.equal(stalled.state.received, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
+    await sleep(50);
+    assert.equal(idle.state.closed, false, "an idle connection is not under the headers timeout");
+    for (const connection of h.connections) connection.sweep(Date.now() + 60_500, 10_000);
+    await waitFor(() => idle.state.closed, "the idle client to be closed");
+  });
+
+  it("closes after a response that says close and serves nothing pipelined behind it", async (t) => {
+    const h = await harness(t, (head, res) => {
+      res.shouldKeepAlive = head.target !== "/close";
+      res.writeHead(200, ["content-length", "2"]);
+      res.end("ok");
+    });
+    const c = await client(t, h.port);
+    c.socket.write(get("/close") + get("/after"));
+    await waitFor(() => c.state.closed, "the connection to close");
+    assert.equal((c.state.received.match(/HTTP\/1\.1 200/g) ?? []).length, 1);
+    assert.match(c.state.received, /\r\nConnection: close\r\n/);
+  });
+
+  it("ends at once when the client ends its side, as Node's server does: the response under way is told, a cut head gets 400", async (t) => {
+    let told: boolean | undefined;
+    const h = await harness(t, (_head, res) => {
+      res.once("close", () => {
+        told = res.writableFinished;
+      });
+    });
+    const busy = await client(t, h.port);
+    busy.socket.end(get("/a"));
+    await waitFor(() => busy.state.closed, "the connection to end");
+    assert.equal(told, false, "the response learnt it will not be sent");
+    assert.equal(busy.state.received, "");
+    const cut = await client(t, h.port);
+    cut.socket.end("GET /a HTTP/1.1\r\nho");
+    await waitFor(() => cut.state.closed, "the connection to end");
+    assert.equal(cut.state.received, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+  });
+
+  it("tells the response under way when the client goes away", async (t) => {
+    let told = false;
+    const h = await harness(t, (_head, res) => {
+      res.once("close", () => {
+        told = true;
+      });
+    });
+    const c = await client(t, h.port);
+    c.socket.write(get("/a"));
+    await waitFor(() => h.inFlight.most === 1, "the request to arrive");
+    c.socket.destroy();
+    await waitFor(() => told, "the response's close");
+    assert.equal(h.connections.size, 0);
+  });
+});
