@@ -50,7 +50,11 @@ const DROP_REQUEST = new Set([
   "x-request-id",
   "x-envoy-attempt-count",
 ]);
-/** Hop-by-hop response headers, and `server`, which the gateway sets. */
+/**
+ * Hop-by-hop response headers, `server`, which the gateway sets, and `trailer`: trailers are not
+ * forwarded (Envoy's HTTP/1 codec drops them unless `enable_trailers`, which Istio leaves off), so
+ * they are not announced either; beside a Content-Length the announcement is not even writable.
+ */
 export const DROP_RESPONSE: ReadonlySet<string> = new Set([
   "connection",
   "keep-alive",
@@ -58,6 +62,7 @@ export const DROP_RESPONSE: ReadonlySet<string> = new Set([
   "transfer-encoding",
   "upgrade",
   "server",
+  "trailer",
 ]);
 
 /** The downstream request: its method, its client connection, and where its body comes from. */

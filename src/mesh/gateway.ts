@@ -184,11 +184,20 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     this.#rawConnections.add(new RawConnection(socket, this.#raw));
   }
 
-  /** Node's check of its connections' timeouts, for the connections read here. */
+  /**
+   * Node's check of its connections' timeouts, for the connections read here. A head is cut by the
+   * shorter of the headers and request timeouts that are set, as Node cuts one.
+   */
   #sweep(): void {
-    const now = Date.now();
-    const headersTimeoutMs = this.#options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
-    for (const connection of this.#rawConnections) connection.sweep(now, headersTimeoutMs);
+    const limits = [
+      this.#options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+      this.#options.requestTimeoutMs ?? 0,
+    ];
+    const set = limits.filter((ms) => ms > 0);
+    if (set.length === 0) return;
+    const headTimeoutMs = Math.min(...set);
+    const now = performance.now();
+    for (const connection of this.#rawConnections) connection.sweep(now, headTimeoutMs);
   }
 
   get port(): number {

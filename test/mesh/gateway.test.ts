@@ -1388,6 +1388,19 @@ describe("ingress gateway: its own request reader and Node's", { timeout: 30_000
     });
   }
 
+  it("answers a response that announces trailers beside its Content-Length (trailers are not forwarded), whichever reads the head", async (t) => {
+    const upstream = await tcpUpstream(t, (socket) =>
+      socket.on("data", () =>
+        socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\ntrailer: x-checksum\r\n\r\nok"),
+      ),
+    );
+    const gw = await startGateway(t, [upstream.address]);
+    const node = await answer(gw.port, forNode);
+    assert.match(node, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.doesNotMatch(node, /trailer/i);
+    assert.equal(await answer(gw.port, simple), node);
+  });
+
   it("serves requests pipelined on one connection in order when Node's parser takes over halfway", async (t) => {
     const upstream = await echoUpstream(t);
     const gw = await startGateway(t, [upstream.address]);

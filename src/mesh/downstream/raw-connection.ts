@@ -1,18 +1,20 @@
 /**
  * A client connection the gateway reads itself, one request at a time: each head is offered to
- * the gateway's own reader (request-head.ts); a simple request is answered with a `RawResponse`,
- * and requests pipelined behind it wait, unread, until it has been sent (as Envoy's HTTP/1 codec
- * waits). The first head it does not take, whatever the reason, is handed with every byte not yet
- * consumed to Node's HTTP server, which serves the connection from then on; a connection is never
- * handed over while a response is under way.
- * Timeouts follow Node's server, which the rest of the gateway's connections are under: the head of a
- * new connection or of a request begun must be complete within the headers timeout (else 408 and
- * close), and a connection idle between requests for the keep-alive timeout is closed. Both are
- * checked by the gateway's once-a-second sweep, as Node checks its own.
+ * the gateway's own reader (head-buffer.ts); a simple request is answered with a `RawResponse`,
+ * and requests pipelined behind it wait, unread, until it has been sent and the socket has drained
+ * (as Envoy's HTTP/1 codec waits). The first head it does not take, whatever the reason, is handed
+ * with every byte not yet consumed to Node's HTTP server, which serves the connection from then on;
+ * a connection is never handed over while a response is under way.
+ * Timeouts and endings follow Node's server, which the rest of the gateway's connections are under:
+ * a head must be complete within the headers timeout of its first byte (else 408 and close; checked
+ * by the gateway's once-a-second sweep, as Node checks its own), a connection idle between requests
+ * is closed after the keep-alive timeout of inactivity, and a client that ends its side ends the
+ * connection at once (400 first if it cut a head short).
  */
 import type { Socket } from "node:net";
+import { HeadBuffer } from "./head-buffer.js";
 import { RawResponse, type ResponseOwner } from "./raw-response.js";
-import { parseSimpleRequestHead, type SimpleRequestHead } from "./request-head.js";
+import type { SimpleRequestHead } from "./request-head.js";
 
 export interface RawConnectionHost {
   /** Node's HTTP server's per-request header limit: a larger head goes to Node, which refuses it. */
@@ -26,7 +28,6 @@ export interface RawConnectionHost {
   forget(connection: RawConnection): void;
 }
 
-const END_OF_HEAD = Buffer.from("\r\n\r\n", "latin1");
 /** Node's answers to a head that came too slowly and to a connection that ended mid-head. */
 const REQUEST_TIMEOUT = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n";
 const BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
@@ -34,42 +35,42 @@ const BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
 export class RawConnection implements ResponseOwner {
   readonly socket: Socket;
   readonly #host: RawConnectionHost;
-  /** Bytes received and not yet consumed. */
-  #pending: Buffer | undefined;
+  readonly #pending: HeadBuffer;
   #response: RawResponse | undefined;
   #over = false;
-  /** When the head being awaited began (a new connection awaits one), for the headers timeout. */
+  #waitingForDrain = false;
+  /** When the head being awaited got its first byte (performance.now()), for the headers timeout. */
   #headSince: number | undefined;
-  /** When the connection last fell idle between requests, for the keep-alive timeout. */
-  #idleSince: number | undefined;
 
   constructor(socket: Socket, host: RawConnectionHost) {
     this.socket = socket;
     this.#host = host;
-    this.#headSince = Date.now();
+    this.#pending = new HeadBuffer(host.maxHeadBytes);
     socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
     socket.on("close", this.#onClose);
+    socket.on("timeout", this.#onIdle);
     socket.on("error", ignore);
   }
 
-  /** Runs the timeouts due at `now`, ms since the epoch. */
+  /** Runs the headers timeout at `now` (performance.now()): a head begun that long ago and not complete. */
   sweep(now: number, headersTimeoutMs: number): void {
-    if (this.#over) return;
-    if (this.#headSince !== undefined && headersTimeoutMs > 0 && now - this.#headSince >= headersTimeoutMs) {
-      this.#finish();
-      this.socket.end(REQUEST_TIMEOUT, "latin1");
-      this.socket.destroySoon();
-    } else if (this.#idleSince !== undefined && now - this.#idleSince >= this.#host.keepAliveTimeoutMs)
-      this.socket.destroy();
+    if (this.#over || this.#response !== undefined || this.#headSince === undefined) return;
+    if (now - this.#headSince < headersTimeoutMs) return;
+    this.#finish();
+    this.socket.end(REQUEST_TIMEOUT, "latin1");
+    this.socket.destroy();
   }
 
   readonly #onData = (chunk: Buffer): void => {
+    if (this.#over) return;
     const pending = this.#pending;
-    this.#pending = pending === undefined ? chunk : Buffer.concat([pending, chunk]);
-    if (this.#response !== undefined) {
+    const started = pending.started;
+    pending.append(chunk);
+    if (!started && pending.started) this.#headSince = performance.now();
+    if (this.#response !== undefined || this.#waitingForDrain) {
       // Pipelined behind a response under way: read no further until it is sent.
-      if ((this.#pending as Buffer).length > this.#host.maxHeadBytes) this.socket.pause();
+      if (pending.length > this.#host.maxHeadBytes) this.socket.pause();
       return;
     }
     this.#next();
@@ -77,29 +78,21 @@ export class RawConnection implements ResponseOwner {
 
   /** Takes the next request from the bytes received, if its head is complete. */
   #next(): void {
-    const data = this.#pending;
-    if (data === undefined || this.#over) return;
-    const end = data.indexOf(END_OF_HEAD);
-    const limit = this.#host.maxHeadBytes;
-    if (end < 0) {
-      if (data.length > limit) this.#handOff();
-      else {
-        this.#headSince ??= Date.now();
-        this.#idleSince = undefined;
-      }
-      return;
-    }
-    const head = end + 4 <= limit ? parseSimpleRequestHead(data.toString("latin1", 0, end)) : undefined;
-    if (head === undefined) {
+    if (this.#over) return;
+    const pending = this.#pending;
+    const scan = pending.scan();
+    if (scan.kind === "incomplete") return;
+    if (scan.kind === "other") {
       this.#handOff();
       return;
     }
-    this.#pending = end + 4 < data.length ? data.subarray(end + 4) : undefined;
-    this.#headSince = undefined;
-    this.#idleSince = undefined;
+    // What is left may be the start of the next head, which arrived just now.
+    this.#headSince = pending.started ? performance.now() : undefined;
+    // Node's keep-alive timeout covers the wait between requests only.
+    if (this.socket.timeout) this.socket.setTimeout(0);
     const response = new RawResponse(this.socket, this, this.#host.keepAliveTimeoutMs);
     this.#response = response;
-    this.#host.request(head, response, this.socket);
+    this.#host.request(scan.head, response, this.socket);
   }
 
   finished(response: RawResponse): void {
@@ -114,22 +107,49 @@ export class RawConnection implements ResponseOwner {
       this.socket.destroySoon();
       return;
     }
-    this.#idleSince = Date.now();
+    this.socket.setTimeout(this.#host.keepAliveTimeoutMs);
+    if (this.socket.writableNeedDrain) {
+      // A client not reading its responses gets no more of them until it does.
+      this.#waitingForDrain = true;
+      this.socket.once("drain", () => {
+        this.#waitingForDrain = false;
+        this.#continue();
+      });
+      return;
+    }
+    this.#continue();
+  }
+
+  #continue(): void {
+    if (this.#over) return;
     if (this.socket.isPaused()) this.socket.resume();
     this.#next();
   }
 
+  /** Idle for the keep-alive timeout (only armed between requests): closed, as Node's server does. */
+  readonly #onIdle = (): void => {
+    if (this.#response === undefined) this.socket.destroy();
+  };
+
   /**
    * The client ended its side. Node's server (without `httpAllowHalfOpen`) then ends the connection
-   * at once, a response under way included, and answers 400 to a head cut short.
+   * at once, a response under way included; a head cut short is answered 400 first, unless a
+   * response has begun, and the connection destroyed.
    */
   readonly #onEnd = (): void => {
     if (this.#over) return;
-    const partial = this.#pending !== undefined && this.#response === undefined;
+    const pending = this.#pending;
+    const cut = pending.started && !pending.hasCompleteHead();
+    const response = this.#response;
     this.#finish();
-    this.#response?.closed();
-    if (partial) this.socket.end(BAD_REQUEST, "latin1");
-    else this.socket.end();
+    if (cut) {
+      if (response === undefined || !response.headWritten) this.socket.write(BAD_REQUEST, "latin1");
+      this.socket.destroy();
+      response?.closed();
+      return;
+    }
+    response?.closed();
+    this.socket.end();
     this.socket.destroySoon();
   };
 
@@ -142,20 +162,20 @@ export class RawConnection implements ResponseOwner {
   #finish(): void {
     if (this.#over) return;
     this.#over = true;
-    this.#pending = undefined;
     this.#headSince = undefined;
-    this.#idleSince = undefined;
     this.#host.forget(this);
   }
 
   #handOff(): void {
-    const bytes = this.#pending;
+    const bytes = this.#pending.take();
     this.#finish();
     const socket = this.socket;
     socket.removeListener("data", this.#onData);
     socket.removeListener("end", this.#onEnd);
     socket.removeListener("close", this.#onClose);
+    socket.removeListener("timeout", this.#onIdle);
     socket.removeListener("error", ignore);
+    if (socket.timeout) socket.setTimeout(0);
     this.#host.handOff(socket, bytes);
   }
 }

@@ -46,6 +46,7 @@ export class RawResponse implements DownstreamResponse {
   #bodyless = false;
   #ended = false;
   #closed = false;
+  #headWritten = false;
   readonly #onClose: (() => void)[] = [];
 
   /** `keepAliveTimeoutMs`: the server's idle timeout, announced in `Keep-Alive`. */
@@ -78,10 +79,16 @@ export class RawResponse implements DownstreamResponse {
     return this;
   }
 
+  /** Whether the head has gone to the socket (Node's `_headerSent`), not only been given. */
+  get headWritten(): boolean {
+    return this.#headWritten;
+  }
+
   flushHeaders(): void {
     const head = this.#head;
     if (head === undefined) return;
     this.#head = undefined;
+    this.#headWritten = true;
     this.#socket.write(head, "latin1");
   }
 
@@ -108,6 +115,7 @@ export class RawResponse implements DownstreamResponse {
     const data = this.#bodyless || chunk === undefined || chunk.length === 0 ? undefined : chunk;
     const head = this.#head ?? "";
     this.#head = undefined;
+    this.#headWritten = true;
     let prefix = head;
     let suffix = "";
     if (this.#chunked) {

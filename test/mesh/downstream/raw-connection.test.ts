@@ -26,10 +26,12 @@ interface Harness {
   readonly connections: Set<RawConnection>;
   /** Requests being answered right now, and the most there ever were. */
   readonly inFlight: { now: number; most: number };
+  /** Requests answered so far. */
+  readonly answered: { count: number };
 }
 
 /** Raw connections on a loopback port; what they hand over goes to a Node server echoing method, target and body. */
-async function harness(t: TestContext, answer: Answer): Promise<Harness> {
+async function harness(t: TestContext, answer: Answer, keepAliveTimeoutMs = 60_000): Promise<Harness> {
   const node = createHttpServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -41,11 +43,13 @@ async function harness(t: TestContext, answer: Answer): Promise<Harness> {
   });
   const connections = new Set<RawConnection>();
   const inFlight = { now: 0, most: 0 };
+  const answered = { count: 0 };
   const host: RawConnectionHost = {
     maxHeadBytes: 1024,
-    keepAliveTimeoutMs: 60_000,
+    keepAliveTimeoutMs,
     request: (head, res) => {
       inFlight.most = Math.max(inFlight.most, ++inFlight.now);
+      answered.count++;
       res.once("close", () => inFlight.now--);
       answer(head, res);
     },
@@ -66,7 +70,7 @@ async function harness(t: TestContext, answer: Answer): Promise<Harness> {
     for (const socket of sockets) socket.destroy();
     server.close();
   });
-  return { port: (server.address() as AddressInfo).port, connections, inFlight };
+  return { port: (server.address() as AddressInfo).port, connections, inFlight, answered };
 }
 
 async function client(t: TestContext, port: number) {
@@ -126,20 +130,79 @@ describe("a client connection read by the gateway itself", { timeout: 30_000 }, 
     assert.equal(h.connections.size, 0, "a connection handed over is no longer swept here");
   });
 
-  it("cuts a head not complete within the headers timeout with Node's 408, and an idle connection only at the keep-alive timeout", async (t) => {
+  it("cuts a head not complete within the headers timeout of its first byte with Node's 408", async (t) => {
     const h = await harness(t, answerAfter(0));
+    const silent = await client(t, h.port);
     const stalled = await client(t, h.port);
+    stalled.socket.write("\r\n");
+    await sleep(50);
+    const sweep = (ms: number) => {
+      for (const connection of h.connections) connection.sweep(performance.now() + ms, 10_000);
+    };
+    sweep(10_500);
+    await sleep(50);
+    assert.equal(
+      stalled.state.closed || silent.state.closed,
+      false,
+      "no head has begun: nothing to time out",
+    );
     stalled.socket.write("GET /never HTTP/1.1\r\nhost:");
-    const idle = await client(t, h.port);
-    idle.socket.write(get("/once"));
-    await waitFor(() => idle.bodies().length === 1 && h.connections.size === 2, "the idle client's answer");
-    for (const connection of h.connections) connection.sweep(Date.now() + 10_500, 10_000);
+    await sleep(50);
+    sweep(9_000);
+    await sleep(50);
+    assert.equal(stalled.state.closed, false, "the head began less than 10 s before");
+    sweep(10_500);
     await waitFor(() => stalled.state.closed, "the stalled client to be cut off");
     assert.equal(stalled.state.received, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
-    await sleep(50);
-    assert.equal(idle.state.closed, false, "an idle connection is not under the headers timeout");
-    for (const connection of h.connections) connection.sweep(Date.now() + 60_500, 10_000);
-    await waitFor(() => idle.state.closed, "the idle client to be closed");
+    assert.equal(silent.state.closed, false, "a connection that sent nothing is not cut, as in Node");
+  });
+
+  it("closes a connection idle between requests after the keep-alive timeout, and only then", async (t) => {
+    const h = await harness(t, answerAfter(0), 300);
+    const idle = await client(t, h.port);
+    const busy = await client(t, h.port);
+    idle.socket.write(get("/once"));
+    for (let i = 0; i < 4; i++) {
+      busy.socket.write(get(`/${i}`));
+      await sleep(150);
+    }
+    assert.equal(busy.state.closed, false, "a connection with a request every 150 ms stays");
+    await waitFor(() => idle.state.closed, "the idle connection to be closed", 3000);
+    assert.equal(idle.bodies().length, 1);
+  });
+
+  it("hands a head that can no longer be a simple request to Node at once, not at the headers timeout", async (t) => {
+    const h = await harness(t, answerAfter(0));
+    const tls = await client(t, h.port);
+    tls.socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]));
+    const bad = await client(t, h.port);
+    bad.socket.write("GET / HTTP/1.1\r\nBad Header\r\n");
+    await waitFor(() => tls.state.received !== "" && bad.state.received !== "", "Node's answers", 3000);
+    assert.match(tls.state.received, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.match(bad.state.received, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  });
+
+  it("serves nothing more to a client that does not read its responses until it reads them", async (t) => {
+    const big = Buffer.alloc(4 * 1024 * 1024, "x");
+    const h = await harness(t, (_head, res) => {
+      res.writeHead(200, ["content-length", String(big.length)]);
+      res.end(big);
+    });
+    const c = await client(t, h.port);
+    c.socket.pause();
+    c.socket.write(Array.from({ length: 8 }, (_, i) => get(`/${i}`)).join(""));
+    await sleep(300);
+    assert.ok(
+      h.answered.count < 8,
+      `answered ${h.answered.count} of 8 requests of a client that read nothing`,
+    );
+    let received = 0;
+    c.socket.removeAllListeners("data");
+    c.socket.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    c.socket.resume();
+    await waitFor(() => h.answered.count === 8 && received >= 8 * big.length, "all eight responses", 10_000);
   });
 
   it("closes after a response that says close and serves nothing pipelined behind it", async (t) => {
@@ -171,6 +234,14 @@ describe("a client connection read by the gateway itself", { timeout: 30_000 }, 
     cut.socket.end("GET /a HTTP/1.1\r\nho");
     await waitFor(() => cut.state.closed, "the connection to end");
     assert.equal(cut.state.received, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    const cutBehind = await client(t, h.port);
+    cutBehind.socket.end(`${get("/a")}GET /b HTTP/1.1\r\nho`);
+    await waitFor(() => cutBehind.state.closed, "the connection to end");
+    assert.equal(cutBehind.state.received, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    const blank = await client(t, h.port);
+    blank.socket.end("\r\n");
+    await waitFor(() => blank.state.closed, "the connection to end");
+    assert.equal(blank.state.received, "", "an empty line is no request: closed without a word");
   });
 
   it("tells the response under way when the client goes away", async (t) => {

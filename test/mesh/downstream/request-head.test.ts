@@ -45,6 +45,10 @@ describe("the gateway's own request-head reader", () => {
     ["Expect", "GET / HTTP/1.1\r\nhost: h\r\nexpect: 100-continue"],
     ["Connection: close", "GET / HTTP/1.1\r\nhost: h\r\nconnection: close"],
     ["Connection: upgrade", "GET / HTTP/1.1\r\nhost: h\r\nconnection: keep-alive, upgrade"],
+    [
+      "Proxy-Connection: close, which Node's parser reads as Connection",
+      "GET / HTTP/1.1\r\nhost: h\r\nproxy-connection: close",
+    ],
     ["no Host", "GET / HTTP/1.1\r\nx: y"],
     ["two Hosts", "GET / HTTP/1.1\r\nhost: a\r\nhost: b"],
     ["obs-text in a value", "GET / HTTP/1.1\r\nhost: h\r\nx: \xe4"],
@@ -78,7 +82,19 @@ async function nodeParser(t: TestContext): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-const NAMES = ["host", "Host", "x-a", "Cookie", "connection", "content-length", "te", "x y", "", "é"];
+const NAMES = [
+  "host",
+  "Host",
+  "x-a",
+  "Cookie",
+  "connection",
+  "proxy-connection",
+  "content-length",
+  "te",
+  "x y",
+  "",
+  "é",
+];
 const VALUES = ["h", " v ", "keep-alive", "close", "0", "a\tb", "\x7f", "\xe9", "a\rb", "", "  "];
 
 describe("the gateway's own request-head reader against Node's parser", { timeout: 60_000 }, () => {
