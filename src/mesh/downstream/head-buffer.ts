@@ -84,13 +84,26 @@ export class HeadBuffer {
     return all;
   }
 
-  /** Whether the pending bytes hold a whole head (simple or not). */
-  hasCompleteHead(): boolean {
-    return (this.#join()?.indexOf(END_OF_HEAD) ?? -1) >= 0;
+  /**
+   * Whether a head is cut short here: a byte other than CR or LF after the last complete head (or
+   * with none). Node's parser, fed the same bytes, would be in the middle of a request.
+   */
+  endsInPartialHead(): boolean {
+    const data = this.#join();
+    if (data === undefined) return false;
+    let at = 0;
+    for (;;) {
+      while (at < data.length && (data[at] === CR || data[at] === LF)) at++;
+      if (at === data.length) return false;
+      const end = data.indexOf(END_OF_HEAD, at);
+      if (end < 0) return true;
+      at = end + 4;
+    }
   }
 
   /** Where the next head stands; a simple one is consumed, with the bytes after it kept. */
   scan(): HeadScan {
+    if (this.#checked === 0 && !this.#dropLeadingEmptyLines()) return INCOMPLETE;
     if (this.#length === 0) return INCOMPLETE;
     if (this.#chunks.length === 1 && this.#checked === 0) {
       // The usual case: a head that came whole, from its first byte.
@@ -101,6 +114,38 @@ export class HeadBuffer {
       }
     }
     return this.#scanPieces();
+  }
+
+  /**
+   * Empty lines before a request line are dropped as they come, as Node's parser skips them. False
+   * while a lone CR waits for its LF.
+   */
+  #dropLeadingEmptyLines(): boolean {
+    while (this.#length > 0) {
+      const first = this.#chunks[0] as Buffer;
+      if (first[0] !== CR) return true;
+      if (this.#length < 2) return false;
+      const second = first.length > 1 ? first[1] : (this.#chunks[1] as Buffer)[0];
+      if (second !== LF) return true; // a bare CR: the scan says so
+      this.#consume(2);
+    }
+    return true;
+  }
+
+  /** Drops `count` bytes from the front. */
+  #consume(count: number): void {
+    let left = count;
+    this.#length -= count;
+    while (left > 0) {
+      const first = this.#chunks[0] as Buffer;
+      if (first.length <= left) {
+        this.#chunks.shift();
+        left -= first.length;
+      } else {
+        this.#chunks[0] = first.subarray(left);
+        left = 0;
+      }
+    }
   }
 
   /** The head in `data[start, end)` (end: its final CRLFCRLF) is complete. */
@@ -114,10 +159,15 @@ export class HeadBuffer {
 
   /** Checks the bytes not yet checked, one by one, line by line. */
   #scanPieces(): HeadScan {
-    let offset = 0;
     const checked = this.#checked;
+    // Only the last chunks hold bytes not yet checked: start at the first of them.
+    const chunks = this.#chunks;
+    let first = chunks.length;
+    let offset = this.#length;
+    while (first > 0 && offset > checked) offset -= (chunks[--first] as Buffer).length;
     // A line's end may join the chunks into one (#join); this goes on over the same bytes as they were.
-    for (const chunk of this.#chunks) {
+    for (let c = first; c < chunks.length; c++) {
+      const chunk = chunks[c] as Buffer;
       const from = Math.max(checked - offset, 0);
       for (let i = from; i < chunk.length; i++) {
         const position = offset + i;

@@ -46,6 +46,9 @@ export class RawConnection implements ResponseOwner {
     this.socket = socket;
     this.#host = host;
     this.#pending = new HeadBuffer(host.maxHeadBytes);
+    // As in Node's server, a new connection's first head is timed from the connection's start, and
+    // from its first byte once one comes.
+    this.#headSince = performance.now();
     socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
     socket.on("close", this.#onClose);
@@ -53,9 +56,14 @@ export class RawConnection implements ResponseOwner {
     socket.on("error", ignore);
   }
 
-  /** Runs the headers timeout at `now` (performance.now()): a head begun that long ago and not complete. */
+  /**
+   * Runs the headers timeout at `now` (performance.now()): a head awaited that long and not complete.
+   * Bytes pipelined behind a response are timed from their first byte but judged only once the
+   * response has gone (Node would already have cut a head stalled behind a long response).
+   */
   sweep(now: number, headersTimeoutMs: number): void {
-    if (this.#over || this.#response !== undefined || this.#headSince === undefined) return;
+    if (this.#over || this.#response !== undefined || this.#waitingForDrain) return;
+    if (this.#headSince === undefined) return;
     if (now - this.#headSince < headersTimeoutMs) return;
     this.#finish();
     this.socket.end(REQUEST_TIMEOUT, "latin1");
@@ -139,7 +147,7 @@ export class RawConnection implements ResponseOwner {
   readonly #onEnd = (): void => {
     if (this.#over) return;
     const pending = this.#pending;
-    const cut = pending.started && !pending.hasCompleteHead();
+    const cut = pending.endsInPartialHead();
     const response = this.#response;
     this.#finish();
     if (cut) {

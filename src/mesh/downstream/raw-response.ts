@@ -32,6 +32,7 @@ function utcDate(): string {
 const LAST_CHUNK = "0\r\n\r\n";
 /** Bodies up to this size are copied behind their head into one buffer; larger ones are not. */
 const COPY_LIMIT = 16 * 1024;
+const NOTHING = Buffer.alloc(0);
 
 export class RawResponse implements DownstreamResponse {
   shouldKeepAlive = true;
@@ -100,18 +101,22 @@ export class RawResponse implements DownstreamResponse {
   end(chunk?: Buffer | string): this {
     if (this.#ended) return this;
     this.#ended = true;
-    if (!this.#closed) {
+    // As Node's `close` after `finish`: once the last bytes have gone to the kernel, never inside `end`.
+    const finished = () => this.#owner.finished(this);
+    if (this.#closed) queueMicrotask(finished);
+    else {
       const body = chunk === undefined ? undefined : typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      this.#send(body, true);
+      this.#send(body, true, finished);
       this.writableFinished = true;
     }
-    // As Node's `close` after `finish`: never inside `end`, whose caller may not expect it yet.
-    queueMicrotask(() => this.#owner.finished(this));
     return this;
   }
 
-  /** Writes the pending head, the body bytes framed as the head said, and the last chunk if `last`. */
-  #send(chunk: Buffer | undefined, last: boolean): boolean {
+  /**
+   * Writes the pending head, the body bytes framed as the head said, and the last chunk if `last`;
+   * `flushed` runs once everything written so far has gone to the kernel.
+   */
+  #send(chunk: Buffer | undefined, last: boolean, flushed?: () => void): boolean {
     const data = this.#bodyless || chunk === undefined || chunk.length === 0 ? undefined : chunk;
     const head = this.#head ?? "";
     this.#head = undefined;
@@ -125,27 +130,38 @@ export class RawResponse implements DownstreamResponse {
       }
       if (last) suffix += LAST_CHUNK;
     }
+    const socket = this.#socket;
     if (data === undefined) {
       const text = prefix + suffix;
-      return text === "" || this.#socket.write(text, "latin1");
+      if (text !== "") return socket.write(text, "latin1", flushed);
+      if (flushed !== undefined) {
+        // Nothing more to write: done once what was written before has gone.
+        if (socket.writableLength === 0) queueMicrotask(flushed);
+        else socket.write(NOTHING, flushed);
+      }
+      return true;
     }
-    const socket = this.#socket;
-    if (prefix === "" && suffix === "") return socket.write(data);
+    if (prefix === "" && suffix === "") return socket.write(data, flushed);
     if (data.length > COPY_LIMIT) {
       // Corked, the three leave in one writev without copying the body.
       socket.cork();
-      socket.write(prefix, "latin1");
-      const more = socket.write(data);
-      if (suffix !== "") socket.write(suffix, "latin1");
+      if (suffix === "") {
+        socket.write(prefix, "latin1");
+        socket.write(data, flushed);
+      } else {
+        socket.write(prefix, "latin1");
+        socket.write(data);
+        socket.write(suffix, "latin1", flushed);
+      }
       socket.uncork();
-      return more && socket.writableLength < socket.writableHighWaterMark;
+      return socket.writableLength < socket.writableHighWaterMark;
     }
     // One buffer, one write: copying a small body is cheaper than a second write.
     const out = Buffer.allocUnsafe(prefix.length + data.length + suffix.length);
     out.write(prefix, 0, "latin1");
     data.copy(out, prefix.length);
     if (suffix !== "") out.write(suffix, prefix.length + data.length, "latin1");
-    return socket.write(out);
+    return socket.write(out, flushed);
   }
 
   destroy(): this {

@@ -27,7 +27,7 @@ describe("the pending bytes of a client connection", () => {
     buffer.append(bytes(`${GET("/a")}${GET("/b")}GET /c HTTP/1.1\r\nHo`));
     assert.deepEqual(targets([buffer.scan(), buffer.scan(), buffer.scan()]), ["/a", "/b", "incomplete"]);
     assert.equal(buffer.started, true, "the third head has begun");
-    assert.equal(buffer.hasCompleteHead(), false);
+    assert.equal(buffer.endsInPartialHead(), true);
     assert.equal(buffer.take()?.toString("latin1"), "GET /c HTTP/1.1\r\nHo");
     assert.equal(buffer.length, 0);
   });
@@ -51,6 +51,31 @@ describe("the pending bytes of a client connection", () => {
     const buffer = new HeadBuffer(1024);
     buffer.append(bytes("\r\n"));
     assert.equal(buffer.started, false, "a lone CRLF does not begin a request");
+  });
+
+  it("drops empty lines before a request line as they come, so that a stream of them piles up nothing", () => {
+    const buffer = new HeadBuffer(1024);
+    for (let i = 0; i < 2000; i++) {
+      buffer.append(bytes(i % 2 === 0 ? "\r" : "\n"));
+      assert.equal(buffer.scan().kind, "incomplete");
+    }
+    assert.equal(buffer.length, 0);
+    assert.equal(buffer.started, false);
+  });
+
+  it("tells a head cut short from bytes that end cleanly", () => {
+    const cases: [string, boolean][] = [
+      ["", false],
+      ["\r\n", false],
+      ["\r\n\r\nGET / HTTP/1.1\r\nHost: x", true],
+      [`${GET("/a")}\r\n`, false],
+      [`${GET("/a")}GET /b HTTP/1.1\r\n`, true],
+    ];
+    for (const [text, cut] of cases) {
+      const buffer = new HeadBuffer(1024);
+      buffer.append(bytes(text));
+      assert.equal(buffer.endsInPartialHead(), cut, JSON.stringify(text));
+    }
   });
 
   const early: [string, string][] = [

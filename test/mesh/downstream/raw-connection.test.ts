@@ -130,31 +130,68 @@ describe("a client connection read by the gateway itself", { timeout: 30_000 }, 
     assert.equal(h.connections.size, 0, "a connection handed over is no longer swept here");
   });
 
-  it("cuts a head not complete within the headers timeout of its first byte with Node's 408", async (t) => {
+  it("cuts a head not complete within the headers timeout with Node's 408, timed from the connection's start or the head's first byte", async (t) => {
     const h = await harness(t, answerAfter(0));
     const silent = await client(t, h.port);
-    const stalled = await client(t, h.port);
-    stalled.socket.write("\r\n");
-    await sleep(50);
+    const blank = await client(t, h.port);
+    blank.socket.write("\r\n\r\n");
+    const idle = await client(t, h.port);
+    idle.socket.write(get("/once"));
+    await waitFor(() => idle.bodies().length === 1, "the idle client's answer");
     const sweep = (ms: number) => {
       for (const connection of h.connections) connection.sweep(performance.now() + ms, 10_000);
     };
-    sweep(10_500);
-    await sleep(50);
-    assert.equal(
-      stalled.state.closed || silent.state.closed,
-      false,
-      "no head has begun: nothing to time out",
-    );
-    stalled.socket.write("GET /never HTTP/1.1\r\nhost:");
+    const late = await client(t, h.port);
+    late.socket.write("GET /never HTTP/1.1\r\nhost:");
     await sleep(50);
     sweep(9_000);
     await sleep(50);
-    assert.equal(stalled.state.closed, false, "the head began less than 10 s before");
+    assert.equal(silent.state.closed || blank.state.closed || late.state.closed, false, "not yet");
     sweep(10_500);
-    await waitFor(() => stalled.state.closed, "the stalled client to be cut off");
-    assert.equal(stalled.state.received, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
-    assert.equal(silent.state.closed, false, "a connection that sent nothing is not cut, as in Node");
+    await waitFor(
+      () => silent.state.closed && blank.state.closed && late.state.closed,
+      "the three to be cut off",
+    );
+    for (const c of [silent, blank, late])
+      assert.equal(c.state.received, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n");
+    assert.equal(idle.state.closed, false, "between requests only the keep-alive timeout applies");
+  });
+
+  it("restarts a new connection's head clock at its first byte, not at an empty line", async (t) => {
+    const h = await harness(t, answerAfter(0));
+    const c = await client(t, h.port);
+    await sleep(300);
+    c.socket.write("GET /late HTTP/1.1\r\nhost:");
+    await sleep(50);
+    for (const connection of h.connections) connection.sweep(performance.now() + 9_800, 10_000);
+    await sleep(50);
+    assert.equal(c.state.closed, false, "timed from the head's first byte, 300 ms after the connection");
+  });
+
+  it("lets a client read a large response slowly: no keep-alive or headers timeout while it is sent", async (t) => {
+    const big = Buffer.alloc(8 * 1024 * 1024, "y");
+    const h = await harness(
+      t,
+      (_head, res) => {
+        res.writeHead(200, ["content-length", String(big.length)]);
+        res.end(big);
+      },
+      300,
+    );
+    const c = await client(t, h.port);
+    let received = 0;
+    c.socket.removeAllListeners("data");
+    c.socket.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    c.socket.pause();
+    c.socket.write(get("/big") + get("/next"));
+    await sleep(400);
+    for (const connection of h.connections) connection.sweep(performance.now() + 11_000, 10_000);
+    await sleep(600);
+    assert.equal(c.state.closed, false, "a paused reader is not cut off");
+    c.socket.resume();
+    await waitFor(() => received >= 2 * big.length, "both responses in full", 10_000);
   });
 
   it("closes a connection idle between requests after the keep-alive timeout, and only then", async (t) => {
@@ -238,6 +275,10 @@ describe("a client connection read by the gateway itself", { timeout: 30_000 }, 
     cutBehind.socket.end(`${get("/a")}GET /b HTTP/1.1\r\nho`);
     await waitFor(() => cutBehind.state.closed, "the connection to end");
     assert.equal(cutBehind.state.received, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    const late = await client(t, h.port);
+    late.socket.end("\r\n\r\nGET /a HTTP/1.1\r\nho");
+    await waitFor(() => late.state.closed, "the connection to end");
+    assert.equal(late.state.received, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     const blank = await client(t, h.port);
     blank.socket.end("\r\n");
     await waitFor(() => blank.state.closed, "the connection to end");
