@@ -14,6 +14,7 @@ import { type RandomSource, seededRandom } from "../lb/random-source.js";
 import { createLoadBalancer, HASHING_POLICIES } from "../lb/registry.js";
 import type { EndpointEntry } from "./endpoints.js";
 import type { ClusterConfig } from "./gateway-config.js";
+import { CircuitBreakers } from "./upstream/circuit-breakers.js";
 import type { ClusterPoolSettings } from "./upstream/connection-pool.js";
 
 const STATUS_CLASSES = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"] as const;
@@ -61,9 +62,10 @@ const LOCAL_ORIGIN_STATUS: Record<LocalOriginFailure, number> = {
 };
 
 /** How a cluster's upstream connections are made and kept (its own pools, as Envoy's). */
-function poolSettingsOf(config: ClusterConfig): ClusterPoolSettings {
+function poolSettingsOf(config: ClusterConfig, breakers: CircuitBreakers): ClusterPoolSettings {
   return {
     cluster: config.name,
+    breakers,
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
     ...(config.maxRequestsPerConnection === undefined
@@ -87,6 +89,8 @@ export class Cluster {
   config: ClusterConfig;
   /** Derived from `config` whenever it is set. */
   poolSettings: ClusterPoolSettings;
+  /** The circuit breakers: their limits follow the config; what is in use outlives config pushes. */
+  readonly breakers = new CircuitBreakers();
   readonly activeRequests = new ActiveRequests();
   readonly stats: ClusterStats = {
     rqTotal: 0,
@@ -117,7 +121,8 @@ export class Cluster {
     now: () => number = () => performance.now(),
   ) {
     this.config = config;
-    this.poolSettings = poolSettingsOf(config);
+    this.breakers.limits = config.circuitBreakers;
+    this.poolSettings = poolSettingsOf(config, this.breakers);
     this.#random = random;
     this.#now = now;
     this.#configureOutliers(endpoints);
@@ -173,7 +178,8 @@ export class Cluster {
   /** Applies a push; returns whether the balancer was rebuilt. */
   update(config: ClusterConfig, endpoints: readonly EndpointEntry[]): boolean {
     this.config = config;
-    this.poolSettings = poolSettingsOf(config);
+    this.breakers.limits = config.circuitBreakers;
+    this.poolSettings = poolSettingsOf(config, this.breakers);
     this.#configureOutliers(endpoints);
     const next = this.#keyOf(endpoints);
     if (next === this.#key) return false;

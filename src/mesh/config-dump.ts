@@ -48,6 +48,7 @@ export function configDump(mesh: Mesh) {
         ...(c.config.maxRequestsPerConnection === undefined
           ? {}
           : { maxRequestsPerConnection: c.config.maxRequestsPerConnection }),
+        circuitBreakers: { thresholds: [{ priority: "DEFAULT", ...c.config.circuitBreakers }] },
         ...(c.config.minRingSize === undefined ? {} : { minimumRingSize: c.config.minRingSize }),
         ...(c.config.tableSize === undefined ? {} : { tableSize: c.config.tableSize }),
         ...(c.config.subset === undefined ? {} : { subset: c.config.subset }),

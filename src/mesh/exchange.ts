@@ -92,6 +92,9 @@ export class Exchange {
   #affinity: Affinity | undefined;
   #upstream: UpstreamRequest | undefined;
   #retries = 0;
+  /** Whether a retry slot of the cluster's circuit breakers is held, and whether one was refused. */
+  #holdsRetry = false;
+  #retryOverflow = false;
   /** The host of the current attempt. */
   #address: string | undefined;
   #done = false;
@@ -179,6 +182,7 @@ export class Exchange {
 
   #finish(): void {
     if (this.#timer) clearTimeout(this.#timer);
+    this.#giveBackRetry();
     this.#done = true;
     this.#endActive?.();
     // A body still arriving (paused for backpressure, perhaps) is read and dropped, so the client is
@@ -203,7 +207,7 @@ export class Exchange {
     if (this.#done) return;
     this.#cluster.stats.rqTimeout++;
     // Envoy books a timeout against the host only while it still awaits that host's response head.
-    if (this.#upstream && this.#address !== undefined && !this.#res.headersSent)
+    if (this.#upstream?.hasConnection && this.#address !== undefined && !this.#res.headersSent)
       this.#cluster.countFailure(this.#address, "timeout");
     this.#upstream?.abort();
     this.#upstream = undefined;
@@ -243,6 +247,7 @@ export class Exchange {
       },
       {
         head: (head) => {
+          this.#giveBackRetry();
           if (retriesStatus(this.#route, head.status) && this.#canRetry()) {
             // The rest of this response is not wanted: drop the connection rather than drain it.
             upstream.abort();
@@ -290,6 +295,7 @@ export class Exchange {
         },
         error: (failure) => {
           settle();
+          this.#giveBackRetry();
           this.#failed(upstream, failure, address);
         },
       },
@@ -315,7 +321,9 @@ export class Exchange {
 
   #failed(upstream: UpstreamRequest, failure: UpstreamFailure, address: string): void {
     if (this.#done || this.#upstream !== upstream) return;
-    this.#cluster.countFailure(address, failure.kind === "connect-failure" ? "connect-failure" : "reset");
+    // An overflow never reached the host: outlier detection does not hear of it.
+    if (failure.kind !== "overflow")
+      this.#cluster.countFailure(address, failure.kind === "connect-failure" ? "connect-failure" : "reset");
     if (this.#res.headersSent) {
       this.#res.destroy();
       this.#finish();
@@ -326,12 +334,30 @@ export class Exchange {
       return;
     }
     const reply = upstreamFailureReply(failure.kind, failure.detail, this.#retries > 0);
-    this.#host.local(this.#res, 503, reply.body, reply.flags);
+    const flags = this.#retryOverflow && failure.kind !== "overflow" ? `${reply.flags},UO` : reply.flags;
+    this.#host.local(this.#res, 503, reply.body, flags);
     this.#finish();
   }
 
+  /**
+   * Whether the route's policy allows another attempt and the cluster's max_retries leaves room for
+   * it; a retry refused by max_retries is an overflow (the attempt's own answer goes down, marked UO).
+   */
   #canRetry(): boolean {
-    return this.#retries < this.#route.retry.numRetries && !this.#bodyOverflow && !this.#done;
+    if (this.#retries >= this.#route.retry.numRetries || this.#bodyOverflow || this.#done) return false;
+    if (this.#cluster.breakers.takeRetry()) {
+      this.#holdsRetry = true;
+      return true;
+    }
+    this.#retryOverflow = true;
+    return false;
+  }
+
+  /** Envoy holds a retry's slot from the decision to retry until that retry's outcome is judged. */
+  #giveBackRetry(): void {
+    if (!this.#holdsRetry) return;
+    this.#holdsRetry = false;
+    this.#cluster.breakers.giveBackRetry();
   }
 
   #retry(): void {

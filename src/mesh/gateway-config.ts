@@ -17,6 +17,7 @@ import { ISTIO_SIMPLE_POLICIES, type LoadBalancerPolicy } from "../lb/registry.j
 import { istioDefaultRetryPolicy, type RetryPolicy } from "../lb/retry.js";
 import { type SessionStateConfig, sessionConfigFromLabels } from "../lb/stateful-session.js";
 import type {
+  ConnectionPoolSettings,
   DestinationRuleModel,
   GatewayModel,
   HttpMatch,
@@ -28,6 +29,7 @@ import type {
   VirtualServiceModel,
 } from "./model.js";
 import { serviceFqdn } from "./model.js";
+import { type CircuitBreakerLimits, DEFAULT_LIMITS } from "./upstream/circuit-breakers.js";
 
 /** The labels of the local ingress gateway's pod, which Gateway selectors must pick. */
 export const INGRESS_LABELS: Readonly<Record<string, string>> = {
@@ -55,6 +57,8 @@ export interface ClusterConfig {
   readonly idleTimeoutMs: number;
   /** `connectionPool.http.maxRequestsPerConnection` when above 0 (1 turns keep-alive off). */
   readonly maxRequestsPerConnection?: number;
+  /** Envoy's circuit-breaker thresholds (default priority), as Istio builds them from `connectionPool`. */
+  readonly circuitBreakers: CircuitBreakerLimits;
   /** Envoy's outlier detection, as Istio builds it from the rule's `outlierDetection`; none without one. */
   readonly outlierDetection?: OutlierDetectionConfig;
   /**
@@ -236,6 +240,22 @@ function mergePortPolicy<K extends "connectionPool" | "outlierDetection">(
   return value;
 }
 
+/**
+ * Istio's circuit-breaker thresholds: 2^32 − 1 each, replaced by a `connectionPool` count above 0
+ * (`tcp.maxConnections` → max_connections, `http.http1MaxPendingRequests` → max_pending_requests,
+ * `http.http2MaxRequests` → max_requests, `http.maxRetries` → max_retries).
+ */
+function circuitBreakersOf(pool: ConnectionPoolSettings | undefined): CircuitBreakerLimits {
+  const pick = (value: number | undefined, fallback: number) =>
+    value !== undefined && value > 0 ? value : fallback;
+  return {
+    maxConnections: pick(pool?.maxConnections, DEFAULT_LIMITS.maxConnections),
+    maxPendingRequests: pick(pool?.http1MaxPendingRequests, DEFAULT_LIMITS.maxPendingRequests),
+    maxRequests: pick(pool?.http2MaxRequests, DEFAULT_LIMITS.maxRequests),
+    maxRetries: pick(pool?.maxRetries, DEFAULT_LIMITS.maxRetries),
+  };
+}
+
 function lbOf(
   settings: LoadBalancerSettings | undefined,
 ): Pick<ClusterConfig, "lbPolicy" | "minRingSize" | "tableSize"> {
@@ -314,6 +334,7 @@ export function buildGatewayConfig(inputs: ConfigInputs): GatewayConfig {
       connectTimeoutMs: pool?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       idleTimeoutMs: pool?.idleTimeoutMs ?? DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS,
       ...(pool?.maxRequestsPerConnection ? { maxRequestsPerConnection: pool.maxRequestsPerConnection } : {}),
+      circuitBreakers: circuitBreakersOf(pool),
       ...(outlier ? outlierDetectionOf(outlier) : { panicThresholdPercent: ENVOY_PANIC_THRESHOLD_PERCENT }),
     };
     clusters.set(name, config);

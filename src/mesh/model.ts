@@ -133,6 +133,11 @@ export interface ConnectionPoolSettings {
   readonly connectTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
   readonly maxRequestsPerConnection?: number;
+  /** The circuit-breaker fields, as the rule states them (Istio takes 0 as unset). */
+  readonly maxConnections?: number;
+  readonly http1MaxPendingRequests?: number;
+  readonly http2MaxRequests?: number;
+  readonly maxRetries?: number;
 }
 
 /** The `outlierDetection` fields the mesh acts on, as the rule states them (unset stays unset). */
@@ -625,11 +630,25 @@ function readOutlierDetection(
 
 /** The connection-pool settings the mesh acts on, by section; every other one is recorded as ignored. */
 const POOL_USED: Record<string, readonly string[]> = {
-  tcp: ["connectTimeout"],
-  http: ["idleTimeout", "maxRequestsPerConnection"],
+  tcp: ["connectTimeout", "maxConnections"],
+  http: [
+    "idleTimeout",
+    "maxRequestsPerConnection",
+    "http1MaxPendingRequests",
+    "http2MaxRequests",
+    "maxRetries",
+  ],
 };
+/** The circuit-breaker counts, by section: int32 in Istio's API. */
+const POOL_COUNTS = [
+  ["tcp", "maxConnections"],
+  ["http", "http1MaxPendingRequests"],
+  ["http", "http2MaxRequests"],
+  ["http", "maxRetries"],
+] as const;
+const INT32_MAX = 2_147_483_647;
 
-/** `tcp.connectTimeout`, `http.idleTimeout` and `http.maxRequestsPerConnection`. */
+/** The `connectionPool` fields in POOL_USED: timeouts, requests per connection and circuit breakers. */
 function readConnectionPool(
   r: Reader,
   path: FieldPath,
@@ -649,10 +668,16 @@ function readConnectionPool(
   const connectTimeoutMs = positiveDurationMs(r, [...path, "tcp", "connectTimeout"]);
   const idleTimeoutMs = positiveDurationMs(r, [...path, "http", "idleTimeout"]);
   const maxRequestsPerConnection = wholeNumber(r, [...path, "http", "maxRequestsPerConnection"]);
+  const counts: Record<string, number> = {};
+  for (const [section, field] of POOL_COUNTS) {
+    const value = wholeNumber(r, [...path, section, field], INT32_MAX);
+    if (value !== undefined) counts[field] = value;
+  }
   return {
     ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }),
     ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
     ...(maxRequestsPerConnection === undefined ? {} : { maxRequestsPerConnection }),
+    ...counts,
   };
 }
 

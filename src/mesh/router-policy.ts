@@ -149,6 +149,8 @@ export function forwardedRequestHeaders(
  * `connect-failure` only a refused or timed-out connect.
  */
 export function retriesFailure(route: RouteConfig, kind: UpstreamFailureKind): boolean {
+  // Envoy never retries a circuit-breaker overflow.
+  if (kind === "overflow") return false;
   const on = route.retry.retryOn;
   if (on.includes("5xx") || on.includes("gateway-error") || on.includes("reset")) return true;
   return kind === "connect-failure" && on.includes("connect-failure");
@@ -160,6 +162,14 @@ export function retriesStatus(route: RouteConfig, status: number): boolean {
   if ((status === 502 || status === 503 || status === 504) && on.includes("gateway-error")) return true;
   return on.includes("retriable-status-codes") && route.retry.retriableStatusCodes.includes(status);
 }
+
+/** Envoy's response flags: upstream connection failure, termination, protocol error, overflow. */
+const FAILURE_FLAGS: Record<UpstreamFailureKind, string> = {
+  "connect-failure": "UF",
+  reset: "UC",
+  "protocol-error": "UPE",
+  overflow: "UO",
+};
 
 /** Envoy's local reply body for a failed attempt that gets no further retry. */
 export function upstreamFailureReply(
@@ -176,9 +186,11 @@ export function upstreamFailureReply(
         ? `remote connection failure, transport failure reason: delayed connect error: ${detail}`
         : kind === "reset"
           ? "connection termination"
-          : "protocol error";
+          : kind === "overflow"
+            ? "overflow"
+            : "protocol error";
   return {
     body: `upstream connect error or disconnect/reset before headers. ${reason}: ${text}`,
-    flags: kind === "connect-failure" ? "UF" : kind === "reset" ? "UC" : "UPE",
+    flags: FAILURE_FLAGS[kind],
   };
 }

@@ -11,7 +11,18 @@ export function clustersText(mesh: Mesh): string {
   for (const c of mesh.clusters.values()) {
     c.refresh();
     const n = c.config.name;
-    lines.push(`${n}::default_priority::max_requests::1024`);
+    // Istio sets the default priority's thresholds; the high priority keeps Envoy's defaults.
+    const limits = c.config.circuitBreakers;
+    lines.push(
+      `${n}::default_priority::max_connections::${limits.maxConnections}`,
+      `${n}::default_priority::max_pending_requests::${limits.maxPendingRequests}`,
+      `${n}::default_priority::max_requests::${limits.maxRequests}`,
+      `${n}::default_priority::max_retries::${limits.maxRetries}`,
+      `${n}::high_priority::max_connections::1024`,
+      `${n}::high_priority::max_pending_requests::1024`,
+      `${n}::high_priority::max_requests::1024`,
+      `${n}::high_priority::max_retries::3`,
+    );
     lines.push(`${n}::lb_policy::${c.config.lbPolicy}`);
     for (const h of c.hosts()) {
       const p = `${n}::${h.address}`;
@@ -85,6 +96,39 @@ export function prometheusText(mesh: Mesh): string {
       ]),
     ),
   );
+  family(
+    "envoy_cluster_upstream_cx_overflow",
+    "counter",
+    clusters.map((c) => [cl(c), c.breakers.cxOverflow]),
+  );
+  family(
+    "envoy_cluster_upstream_rq_pending_overflow",
+    "counter",
+    clusters.map((c) => [cl(c), c.breakers.rqPendingOverflow]),
+  );
+  family(
+    "envoy_cluster_upstream_rq_retry_overflow",
+    "counter",
+    clusters.map((c) => [cl(c), c.breakers.rqRetryOverflow]),
+  );
+  family(
+    "envoy_cluster_upstream_rq_pending_active",
+    "gauge",
+    clusters.map((c) => [cl(c), c.breakers.pendingRequests]),
+  );
+  // Envoy's circuit-breaker state: 1 while the resource is at its limit.
+  const open = (used: number, limit: number) => (used >= limit ? 1 : 0);
+  for (const [name, used, limit] of [
+    ["cx_open", (c: (typeof clusters)[number]) => c.breakers.connections, "maxConnections"],
+    ["rq_pending_open", (c: (typeof clusters)[number]) => c.breakers.pendingRequests, "maxPendingRequests"],
+    ["rq_open", (c: (typeof clusters)[number]) => c.breakers.requests, "maxRequests"],
+    ["rq_retry_open", (c: (typeof clusters)[number]) => c.breakers.retries, "maxRetries"],
+  ] as const)
+    family(
+      `envoy_cluster_circuit_breakers_default_${name}`,
+      "gauge",
+      clusters.map((c) => [cl(c), open(used(c), c.breakers.limits[limit])]),
+    );
   family(
     "envoy_cluster_upstream_rq_no_healthy_upstream",
     "counter",

@@ -406,7 +406,7 @@ export class UpgradeExchange implements ConnectionUser {
     const connection = this.#connection;
     this.#connection = undefined;
     if (!connection) return;
-    connection.user = undefined;
+    connection.detach();
     connection.socket.destroy();
   }
 

@@ -6,6 +6,7 @@ import { xxh64 } from "../../src/lb/xxhash64.js";
 import { Cluster } from "../../src/mesh/cluster.js";
 import type { EndpointEntry } from "../../src/mesh/endpoints.js";
 import type { ClusterConfig } from "../../src/mesh/gateway-config.js";
+import { DEFAULT_LIMITS } from "../../src/mesh/upstream/circuit-breakers.js";
 
 const ENDPOINTS: EndpointEntry[] = [1, 2, 3, 4, 5].map((i) => ({
   address: `127.0.0.1:900${i}`,
@@ -23,6 +24,7 @@ function config(overrides: Partial<ClusterConfig> = {}): ClusterConfig {
     minRingSize: 1024,
     connectTimeoutMs: 10_000,
     idleTimeoutMs: 3_600_000,
+    circuitBreakers: DEFAULT_LIMITS,
     outlierDetection: {
       ...ENVOY_OUTLIER_DEFAULTS,
       consecutive5xx: 3,

@@ -131,19 +131,44 @@ describe("gateway config (what istiod pushes)", () => {
     );
   });
 
-  it("lists the settings it does not act on as ignored, and not the ones it runs (connect and idle timeouts, requests per connection, consecutive-error ejection)", () => {
+  it("lists the settings it does not act on as ignored, and not the ones it runs (timeouts, requests per connection, circuit breakers, consecutive-error ejection)", () => {
     const [rule] = parseManifests(
       cookieRule(
-        "trafficPolicy: {connectionPool: {tcp: {connectTimeout: 1s, maxConnections: 10}, http: {idleTimeout: 5s, maxRequestsPerConnection: 1, http1MaxPendingRequests: 1}}, outlierDetection: {consecutive5xxErrors: 3, interval: 5s, splitExternalLocalOriginErrors: true}}",
+        "trafficPolicy: {connectionPool: {tcp: {connectTimeout: 1s, maxConnections: 10, maxConnectionDuration: 1h}, http: {idleTimeout: 5s, maxRequestsPerConnection: 1, http1MaxPendingRequests: 1, http2MaxRequests: 5, maxRetries: 2}}, outlierDetection: {consecutive5xxErrors: 3, interval: 5s, splitExternalLocalOriginErrors: true}}",
       ),
       "t.yaml",
     ).documents.map(toMeshObject);
     assert.equal(rule?.kind, "DestinationRule");
     assert.deepEqual(rule?.kind === "DestinationRule" ? [...rule.ignored].sort() : [], [
-      "spec.trafficPolicy.connectionPool.http.http1MaxPendingRequests",
-      "spec.trafficPolicy.connectionPool.tcp.maxConnections",
+      "spec.trafficPolicy.connectionPool.tcp.maxConnectionDuration",
       "spec.trafficPolicy.outlierDetection.splitExternalLocalOriginErrors",
     ]);
+  });
+
+  it("builds the circuit breakers as Istio does: 2^32 − 1 each, a connectionPool count above 0 in its place", () => {
+    const cluster = (rule: string) => {
+      const c = build(vs("[{destination: {host: session-svc}}]") + (rule ? cookieRule(rule) : ""));
+      return [...c.clusters.values()][0];
+    };
+    const unlimited = {
+      maxConnections: 4294967295,
+      maxPendingRequests: 4294967295,
+      maxRequests: 4294967295,
+      maxRetries: 4294967295,
+    };
+    assert.deepEqual(cluster("")?.circuitBreakers, unlimited);
+    assert.deepEqual(
+      cluster(
+        "trafficPolicy: {connectionPool: {tcp: {maxConnections: 1}, http: {http1MaxPendingRequests: 2, http2MaxRequests: 3, maxRetries: 4}}}",
+      )?.circuitBreakers,
+      { maxConnections: 1, maxPendingRequests: 2, maxRequests: 3, maxRetries: 4 },
+    );
+    assert.deepEqual(
+      cluster("trafficPolicy: {connectionPool: {tcp: {maxConnections: 0}, http: {maxRetries: 0}}}")
+        ?.circuitBreakers,
+      unlimited,
+      "0 is unset to Istio",
+    );
   });
 
   it("takes the upstream idle timeout and requests per connection from connectionPool.http, else Envoy's 1 h and no limit", () => {

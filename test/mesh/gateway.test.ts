@@ -37,13 +37,19 @@ interface RouteOptions {
   readonly connectTimeout?: string;
   /** The DestinationRule's `connectionPool.http:` (flow mapping), e.g. `{maxRequestsPerConnection: 1}`. */
   readonly httpPool?: string;
+  /** The DestinationRule's `connectionPool.tcp:` (flow mapping), e.g. `{maxConnections: 1}`; replaces connectTimeout. */
+  readonly tcpPool?: string;
   /** The DestinationRule's `outlierDetection:` (flow mapping), e.g. `{consecutive5xxErrors: 2}`. */
   readonly outlierDetection?: string;
 }
 
 function connectionPool(route: RouteOptions): string {
   const parts = [
-    ...(route.connectTimeout === undefined ? [] : [`tcp: {connectTimeout: ${route.connectTimeout}}`]),
+    ...(route.tcpPool !== undefined
+      ? [`tcp: ${route.tcpPool}`]
+      : route.connectTimeout === undefined
+        ? []
+        : [`tcp: {connectTimeout: ${route.connectTimeout}}`]),
     ...(route.httpPool === undefined ? [] : [`http: ${route.httpPool}`]),
   ];
   return parts.length === 0 ? "" : `, connectionPool: {${parts.join(", ")}}`;
@@ -848,6 +854,125 @@ describe("ingress gateway: outlier detection", { timeout: 30_000 }, () => {
     for (let i = 0; i < 6; i++) await call(gw.port);
     assert.equal(failing.requests.length, 3);
     assert.equal(gw.cluster.outlierStats?.ejectionsOverflow, 3);
+  });
+});
+
+describe("ingress gateway: circuit breakers", { timeout: 30_000 }, () => {
+  /** An upstream that answers nothing until `answer()` lets every request so far through. */
+  async function heldUpstream(t: TestContext) {
+    const held: (() => void)[] = [];
+    const upstream = await httpUpstream(t, (_req, res) => {
+      held.push(() => res.end("ok"));
+    });
+    const answer = () => {
+      for (const release of held.splice(0)) release();
+    };
+    return { ...upstream, answer };
+  }
+
+  const OVERFLOW = "upstream connect error or disconnect/reset before headers. reset reason: overflow";
+
+  it("lets a request wait for the one connection max_connections allows, and refuses one beyond http1MaxPendingRequests with 503 UO", async (t) => {
+    const upstream = await heldUpstream(t);
+    const gw = await startGateway(t, [upstream.address], {
+      tcpPool: "{maxConnections: 1}",
+      httpPool: "{http1MaxPendingRequests: 1}",
+    });
+    const first = call(gw.port);
+    await waitFor(() => upstream.requests.length === 1, "the first request upstream");
+    const second = call(gw.port);
+    await waitFor(() => gw.gateway.pool.waitingCount(upstream.address, CLUSTER) === 1, "the second to wait");
+    const third = await call(gw.port);
+    assert.equal(third.status, 503);
+    assert.equal(third.body.toString(), OVERFLOW);
+    assert.equal(third.headers["x-envoy-overloaded"], "true");
+    upstream.answer();
+    await waitFor(
+      () => upstream.requests.length === 2,
+      "the waiting request upstream, on the freed connection",
+    );
+    upstream.answer();
+    assert.equal((await first).status, 200);
+    assert.equal((await second).status, 200);
+    assert.equal(upstream.sockets.length, 1, "never a second connection");
+    const breakers = gw.cluster.breakers;
+    assert.equal(breakers.rqPendingOverflow, 1);
+    assert.ok(breakers.cxOverflow >= 1, "the wish for a second connection is booked");
+    assert.equal(gw.gateway.stats.responseFlags.UO, 1);
+    assert.deepEqual([breakers.connections, breakers.pendingRequests, breakers.requests], [1, 0, 0]);
+  });
+
+  it("gives a host without any connection one even at the cluster's max_connections, as Envoy does", async (t) => {
+    const a = await heldUpstream(t);
+    const b = await heldUpstream(t);
+    const gw = await startGateway(t, [a.address, b.address], { tcpPool: "{maxConnections: 1}" });
+    nextPickIs(gw.cluster, a.address);
+    const first = call(gw.port);
+    await waitFor(() => a.requests.length === 1, "the first request on host a");
+    const second = call(gw.port);
+    await waitFor(() => b.requests.length === 1, "the second request on host b, over its own connection");
+    assert.equal(gw.cluster.breakers.connections, 2);
+    assert.ok(gw.cluster.breakers.cxOverflow >= 1);
+    a.answer();
+    b.answer();
+    assert.deepEqual([(await first).status, (await second).status], [200, 200]);
+  });
+
+  it("lets a waiting request go at its route timeout (504), leaving nothing behind in the pool", async (t) => {
+    const upstream = await heldUpstream(t);
+    const gw = await startGateway(t, [upstream.address], {
+      tcpPool: "{maxConnections: 1}",
+      timeout: "300ms",
+    });
+    const first = call(gw.port);
+    await waitFor(() => upstream.requests.length === 1, "the first request upstream");
+    const waiting = await call(gw.port);
+    assert.equal(waiting.status, 504);
+    assert.equal(gw.gateway.pool.waitingCount(upstream.address, CLUSTER), 0);
+    assert.equal(gw.cluster.breakers.pendingRequests, 0);
+    assert.equal((await first).status, 504);
+  });
+
+  it("refuses a request beyond http2MaxRequests once its connection is ready, without a retry", async (t) => {
+    const upstream = await heldUpstream(t);
+    const gw = await startGateway(t, [upstream.address], {
+      httpPool: "{http2MaxRequests: 1}",
+      retries: "{attempts: 3, retryOn: 'reset,connect-failure,5xx'}",
+    });
+    const first = call(gw.port);
+    await waitFor(() => upstream.requests.length === 1, "the first request upstream");
+    const second = await call(gw.port);
+    assert.equal(second.status, 503);
+    assert.equal(second.body.toString(), OVERFLOW);
+    assert.equal(gw.cluster.stats.rqRetry, 0, "an overflow is never retried");
+    upstream.answer();
+    assert.equal((await first).status, 200);
+    assert.equal(upstream.requests.length, 1);
+    assert.equal(gw.cluster.breakers.rqPendingOverflow, 1);
+    assert.equal(gw.cluster.hosts()[0]?.ejected, false);
+  });
+
+  it("does not retry a 5xx while maxRetries retries are under way: the upstream's answer goes down", async (t) => {
+    const upstream = await httpUpstream(t, (_req, res) => {
+      setTimeout(() => {
+        res.statusCode = 503;
+        res.end("busy");
+      }, 200);
+    });
+    const gw = await startGateway(t, [upstream.address], {
+      httpPool: "{maxRetries: 1}",
+      retries: "{attempts: 1, retryOn: 5xx}",
+    });
+    const retried = call(gw.port);
+    await sleep(50);
+    const refused = await call(gw.port);
+    assert.equal(refused.status, 503);
+    assert.equal(refused.body.toString(), "busy", "the upstream's own 503, not retried");
+    assert.equal((await retried).status, 503);
+    assert.equal(gw.cluster.breakers.rqRetryOverflow, 1);
+    assert.equal(gw.cluster.stats.rqRetry, 1, "only the first request was retried");
+    assert.equal(upstream.requests.length, 3);
+    assert.equal(gw.cluster.breakers.retries, 0, "every retry slot given back");
   });
 });
 

@@ -81,6 +81,36 @@ spec:
     assert.doesNotThrow(rule("{consecutive5xxErrors: 0, interval: 1ms, minHealthPercent: 100}"));
   });
 
+  it("refuses circuit-breaker counts that are not whole numbers within int32, naming the field", () => {
+    const rule = (pool: string) => {
+      const doc = parseManifests(
+        `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: r}
+spec:
+  host: session-svc
+  trafficPolicy:
+    connectionPool: ${pool}
+`,
+        "dr.yaml",
+      ).documents[0];
+      return () => toMeshObject(doc as NonNullable<typeof doc>);
+    };
+    assert.throws(
+      rule("{tcp: {maxConnections: -1}}"),
+      /dr\.yaml:\d+ DestinationRule\/r: spec\.trafficPolicy\.connectionPool\.tcp\.maxConnections: must be a whole number/,
+    );
+    assert.throws(
+      rule("{http: {maxRetries: 1.5}}"),
+      /connectionPool\.http\.maxRetries: must be a whole number/,
+    );
+    assert.throws(
+      rule("{http: {http1MaxPendingRequests: 3000000000}}"),
+      /connectionPool\.http\.http1MaxPendingRequests: must be at most 2147483647/,
+    );
+    assert.doesNotThrow(rule("{tcp: {maxConnections: 0}, http: {http2MaxRequests: 1}}"));
+  });
+
   it("resolves short hosts in a namespace", () => {
     assert.equal(serviceFqdn("session-svc", "default"), "session-svc.default.svc.cluster.local");
     assert.equal(serviceFqdn("a.b", "x"), "a.b.svc.cluster.local");

@@ -7,8 +7,17 @@
  * the close arrives; one idle for longer than the upstream's advertised `Keep-Alive: timeout` minus a
  * second is not reused, so a request is never written into a connection the upstream is about to close.
  * Each socket has one set of listeners for its whole life, forwarding to the request using it.
+ *
+ * A request that finds no idle connection waits, as a pending request of Envoy's pool, for the next
+ * connection of its host to become free: one opened for it (when the cluster's circuit breakers
+ * allow another connection, or the host has none at all) or one another request gives back, first
+ * come first served. The cluster's circuit breakers refuse a request (an overflow) when max_requests
+ * are on connections as it would take one, or max_pending_requests already wait. A connect that
+ * fails fails every request waiting for the host, as Envoy purges its pending requests then.
+ * WebSocket upgrades take a connection at once (`acquire`), outside the circuit breakers.
  */
 import { connect, type Socket } from "node:net";
+import type { CircuitBreakers } from "./circuit-breakers.js";
 
 /** The request currently using a connection. */
 export interface ConnectionUser {
@@ -26,12 +35,37 @@ export interface PoolOptions {
   readonly idleTimeoutMs?: number;
 }
 
+/** A request waiting for a connection of its host. */
+export interface PendingUser extends ConnectionUser {
+  /** The connection is this user's now: an idle one, or one that has just connected. */
+  attached(connection: UpstreamConnection): void;
+  /** Refused by the cluster's circuit breakers (Envoy's overflow); called after `request` returns. */
+  overflowed(): void;
+  /** A connect of the host failed while this request waited: every waiting request fails with it. */
+  connectFailed(error: NodeJS.ErrnoException | undefined): void;
+}
+
 /** A cluster's settings for its connections (Istio's `connectionPool`); unset ones take the pool's. */
 export interface ClusterPoolSettings extends PoolOptions {
   /** Connections are pooled per cluster: the cluster's name. */
   readonly cluster?: string;
   /** Requests a connection carries before it is closed (Envoy's max_requests_per_connection). */
   readonly maxRequestsPerConnection?: number;
+  /** The cluster's circuit breakers; without them nothing is limited. */
+  readonly breakers?: CircuitBreakers;
+}
+
+/** One host's connections (of one cluster) and the requests waiting for them. */
+interface HostPool {
+  readonly key: string;
+  readonly address: string;
+  /** The settings of the host's latest request, for the connections opened for those waiting. */
+  settings: ClusterPoolSettings;
+  readonly idle: UpstreamConnection[];
+  readonly waiting: PendingUser[];
+  /** Connections open or opening, and of those the ones still opening. */
+  open: number;
+  connecting: number;
 }
 
 const KEEP_ALIVE_MARGIN_MS = 1000;
@@ -53,7 +87,7 @@ export class UpstreamConnection {
   connected = false;
   /** Requests this connection carried before the current one. */
   uses = 0;
-  user: ConnectionUser | undefined;
+  #user: ConnectionUser | undefined;
   idleSince = 0;
   idleLimitMs: number;
   #timer: NodeJS.Timeout | undefined;
@@ -63,7 +97,10 @@ export class UpstreamConnection {
     key: string,
     settings: ClusterPoolSettings,
     options: Required<PoolOptions>,
-    onGone: (c: UpstreamConnection) => void,
+    events: {
+      connected(c: UpstreamConnection): void;
+      gone(c: UpstreamConnection, error?: NodeJS.ErrnoException): void;
+    },
   ) {
     this.address = address;
     this.key = key;
@@ -82,29 +119,48 @@ export class UpstreamConnection {
     socket.once("connect", () => {
       this.connected = true;
       clearTimeout(this.#timer);
+      events.connected(this);
     });
     socket.on("data", (chunk: Buffer) => {
-      if (this.user) this.user.data(chunk);
+      if (this.#user) this.#user.data(chunk);
       else socket.destroy(); // an idle connection must stay silent
     });
-    socket.on("drain", () => this.user?.drain());
+    socket.on("drain", () => this.#user?.drain());
     socket.once("end", () => socket.destroy());
-    socket.once("error", (error: NodeJS.ErrnoException) => this.#gone(error, onGone));
-    socket.once("close", () => this.#gone(undefined, onGone));
+    let gone = false;
+    const onGone = (error?: NodeJS.ErrnoException) => {
+      if (gone) return;
+      gone = true;
+      clearTimeout(this.#timer);
+      events.gone(this, error);
+    };
+    socket.once("error", onGone);
+    socket.once("close", () => onGone());
   }
 
-  #gone(error: NodeJS.ErrnoException | undefined, onGone: (c: UpstreamConnection) => void): void {
-    clearTimeout(this.#timer);
-    onGone(this);
-    const user = this.user;
-    this.user = undefined;
-    user?.closed(error);
+  /** The request using the connection, if any. */
+  get user(): ConnectionUser | undefined {
+    return this.#user;
+  }
+
+  /** `user` takes the connection: a request on a connection, for max_requests. */
+  attach(user: ConnectionUser): void {
+    const breakers = this.settings.breakers;
+    if (this.#user === undefined && breakers !== undefined) breakers.requests++;
+    this.#user = user;
+  }
+
+  /** Whoever used the connection is done with it. */
+  detach(): void {
+    if (this.#user === undefined) return;
+    this.#user = undefined;
+    if (this.settings.breakers) this.settings.breakers.requests--;
   }
 }
 
 export class ConnectionPool {
   readonly #options: Required<PoolOptions>;
-  readonly #idle = new Map<string, UpstreamConnection[]>();
+  readonly #hosts = new Map<string, HostPool>();
   readonly #all = new Set<UpstreamConnection>();
   readonly #sweeper: NodeJS.Timeout;
 
@@ -118,35 +174,63 @@ export class ConnectionPool {
   }
 
   /**
-   * A connection for `user`: an idle one of the cluster to `address`, or a new one (writes queue until
-   * connected) that gives up after the cluster's connect timeout (the pool's default otherwise).
+   * A connection for a request to `address`: an idle one of the cluster's at once (`user.attached`
+   * before this returns), or the next to become free, or an overflow (`user.overflowed`, after this
+   * returns) when the cluster's circuit breakers say so.
+   */
+  request(address: string, user: PendingUser, settings: ClusterPoolSettings = {}): void {
+    const host = this.#host(address, settings);
+    const breakers = settings.breakers;
+    const idle = this.#takeIdle(host);
+    if (idle !== undefined) {
+      if (breakers !== undefined && !breakers.canRequest()) {
+        this.#park(host, idle);
+        this.#overflow(user, breakers);
+        return;
+      }
+      idle.uses++;
+      idle.attach(user);
+      user.attached(idle);
+      return;
+    }
+    if (breakers !== undefined && !breakers.canQueue()) {
+      this.#overflow(user, breakers);
+      return;
+    }
+    host.waiting.push(user);
+    if (breakers) breakers.pendingRequests++;
+    this.#openFor(host);
+  }
+
+  /** A waiting request gives up (its client left, its timeout passed). */
+  cancel(address: string, user: PendingUser, settings: ClusterPoolSettings = {}): void {
+    const host = this.#hosts.get(poolKey(address, settings.cluster));
+    const at = host?.waiting.indexOf(user) ?? -1;
+    if (host === undefined || at < 0) return;
+    host.waiting.splice(at, 1);
+    if (settings.breakers) settings.breakers.pendingRequests--;
+  }
+
+  /**
+   * A connection for `user` at once, outside the circuit breakers: an idle one, or a new one whose
+   * writes queue until it connects (a WebSocket upgrade's). Gives up after the connect timeout.
    */
   acquire(address: string, user: ConnectionUser, settings: ClusterPoolSettings = {}): UpstreamConnection {
-    const key = poolKey(address, settings.cluster);
-    const idle = this.#idle.get(key);
-    const now = idle?.length ? performance.now() : 0;
-    while (idle?.length) {
-      const connection = idle.pop() as UpstreamConnection;
-      if (now - connection.idleSince < connection.idleLimitMs && !connection.socket.destroyed) {
-        connection.uses++;
-        connection.user = user;
-        return connection;
-      }
-      connection.socket.destroy();
+    const host = this.#host(address, settings);
+    const idle = this.#takeIdle(host);
+    if (idle !== undefined) {
+      idle.uses++;
+      idle.attach(user);
+      return idle;
     }
-    const options = {
-      connectTimeoutMs: settings.connectTimeoutMs ?? this.#options.connectTimeoutMs,
-      idleTimeoutMs: settings.idleTimeoutMs ?? this.#options.idleTimeoutMs,
-    };
-    const connection = new UpstreamConnection(address, key, settings, options, (c) => this.#forget(c));
-    this.#all.add(connection);
-    connection.user = user;
+    const connection = this.#open(host);
+    connection.attach(user);
     return connection;
   }
 
   /** Back to the pool after a complete exchange; `keepAliveTimeoutMs` is the upstream's hint. */
   release(connection: UpstreamConnection, keepAliveTimeoutMs: number | undefined): void {
-    connection.user = undefined;
+    connection.detach();
     if (connection.socket.destroyed) return;
     const max = connection.settings.maxRequestsPerConnection;
     if (max !== undefined && max > 0 && connection.uses + 1 >= max) {
@@ -155,42 +239,146 @@ export class ConnectionPool {
     }
     // Whoever paused it for backpressure is done with it; the next user must see its response.
     if (connection.socket.isPaused()) connection.socket.resume();
-    connection.idleSince = performance.now();
     if (keepAliveTimeoutMs !== undefined)
       connection.idleLimitMs = Math.min(connection.idleTimeoutMs, keepAliveTimeoutMs - KEEP_ALIVE_MARGIN_MS);
-    let idle = this.#idle.get(connection.key);
-    if (!idle) {
-      idle = [];
-      this.#idle.set(connection.key, idle);
-    }
-    idle.push(connection);
+    const host = this.#hosts.get(connection.key);
+    if (host !== undefined) this.#free(host, connection, true);
   }
 
   /** Idle connections to an address (of one cluster, when named), for stats and tests. */
   idleCount(address: string, cluster?: string): number {
-    return this.#idle.get(poolKey(address, cluster))?.length ?? 0;
+    return this.#hosts.get(poolKey(address, cluster))?.idle.length ?? 0;
+  }
+
+  /** Requests waiting for a connection to an address (of one cluster, when named). */
+  waitingCount(address: string, cluster?: string): number {
+    return this.#hosts.get(poolKey(address, cluster))?.waiting.length ?? 0;
   }
 
   close(): void {
     clearInterval(this.#sweeper);
     for (const connection of this.#all) connection.socket.destroy();
     this.#all.clear();
-    this.#idle.clear();
+    this.#hosts.clear();
   }
 
-  #forget(connection: UpstreamConnection): void {
+  #host(address: string, settings: ClusterPoolSettings): HostPool {
+    const key = poolKey(address, settings.cluster);
+    let host = this.#hosts.get(key);
+    if (host === undefined) {
+      host = { key, address, settings, idle: [], waiting: [], open: 0, connecting: 0 };
+      this.#hosts.set(key, host);
+    } else host.settings = settings;
+    return host;
+  }
+
+  /** The most recently used idle connection still fit for use; unfit ones are closed on the way. */
+  #takeIdle(host: HostPool): UpstreamConnection | undefined {
+    const idle = host.idle;
+    const now = idle.length > 0 ? performance.now() : 0;
+    while (idle.length > 0) {
+      const connection = idle.pop() as UpstreamConnection;
+      if (now - connection.idleSince < connection.idleLimitMs && !connection.socket.destroyed)
+        return connection;
+      connection.socket.destroy();
+    }
+    return undefined;
+  }
+
+  /** Back among the idle connections, untouched (an overflowed request did not use it). */
+  #park(host: HostPool, connection: UpstreamConnection): void {
+    host.idle.push(connection);
+  }
+
+  #overflow(user: PendingUser, breakers: CircuitBreakers): void {
+    breakers.rqPendingOverflow++;
+    queueMicrotask(() => user.overflowed());
+  }
+
+  /** Opens connections for the waiting requests that no connection being opened will serve. */
+  #openFor(host: HostPool): void {
+    while (host.waiting.length > host.connecting) {
+      const breakers = host.settings.breakers;
+      // Envoy opens one anyway for a host with no connection at all, or its requests would never go.
+      if (breakers !== undefined && !breakers.canConnect()) {
+        breakers.cxOverflow++;
+        if (host.open > 0) return;
+      }
+      this.#open(host);
+    }
+  }
+
+  #open(host: HostPool): UpstreamConnection {
+    const settings = host.settings;
+    const options = {
+      connectTimeoutMs: settings.connectTimeoutMs ?? this.#options.connectTimeoutMs,
+      idleTimeoutMs: settings.idleTimeoutMs ?? this.#options.idleTimeoutMs,
+    };
+    const connection = new UpstreamConnection(host.address, host.key, settings, options, {
+      connected: (c) => {
+        host.connecting--;
+        // An upgrade's connection is its own; any other serves the first request waiting.
+        if (c.user === undefined) this.#free(host, c, false);
+      },
+      gone: (c, error) => this.#gone(host, c, error),
+    });
+    host.open++;
+    host.connecting++;
+    if (settings.breakers) settings.breakers.connections++;
+    this.#all.add(connection);
+    return connection;
+  }
+
+  /** A connection is free (connected, or given back): to the first waiting request, else idle. */
+  #free(host: HostPool, connection: UpstreamConnection, reused: boolean): void {
+    const breakers = connection.settings.breakers;
+    while (host.waiting.length > 0) {
+      const user = host.waiting.shift() as PendingUser;
+      if (breakers !== undefined) {
+        breakers.pendingRequests--;
+        if (!breakers.canRequest()) {
+          breakers.rqPendingOverflow++;
+          user.overflowed();
+          continue;
+        }
+      }
+      if (reused) connection.uses++;
+      connection.attach(user);
+      user.attached(connection);
+      return;
+    }
+    connection.idleSince = performance.now();
+    host.idle.push(connection);
+  }
+
+  #gone(host: HostPool, connection: UpstreamConnection, error: NodeJS.ErrnoException | undefined): void {
     this.#all.delete(connection);
-    const idle = this.#idle.get(connection.key);
-    if (!idle) return;
-    const at = idle.indexOf(connection);
-    if (at >= 0) idle.splice(at, 1);
-    if (idle.length === 0) this.#idle.delete(connection.key);
+    host.open--;
+    const breakers = connection.settings.breakers;
+    if (breakers) breakers.connections--;
+    const at = host.idle.indexOf(connection);
+    if (at >= 0) host.idle.splice(at, 1);
+    const user = connection.user;
+    connection.detach();
+    if (!connection.connected) {
+      host.connecting--;
+      // Envoy purges the host's pending requests on a connect failure, so each can be retried.
+      if (user === undefined) {
+        const purged = host.waiting.splice(0);
+        if (breakers) breakers.pendingRequests -= purged.length;
+        for (const waiting of purged) waiting.connectFailed(error);
+      }
+    }
+    user?.closed(error);
+    if (host.waiting.length > 0 && this.#hosts.get(host.key) === host) this.#openFor(host);
+    else if (host.open === 0 && host.waiting.length === 0 && this.#hosts.get(host.key) === host)
+      this.#hosts.delete(host.key);
   }
 
   #sweep(): void {
     const now = performance.now();
-    for (const idle of this.#idle.values()) {
-      for (const connection of [...idle]) {
+    for (const host of this.#hosts.values()) {
+      for (const connection of [...host.idle]) {
         if (now - connection.idleSince >= connection.idleLimitMs) connection.socket.destroy();
       }
     }

@@ -4,17 +4,20 @@
  * (Content-Length kept, chunked re-encoded), the response parsed and handed over as it arrives. The
  * connection goes back to the pool only when both messages ended cleanly and the upstream allows
  * reuse; anything else closes it. Failures are classified as Envoy reports them: before the TCP
- * handshake completed a connect failure, after it a reset, a malformed response a protocol error.
+ * handshake completed a connect failure, after it a reset, a malformed response a protocol error, a
+ * refusal by the circuit breakers an overflow. Until the pool has a connection for it, the request
+ * waits with what it would write (see connection-pool.ts).
  */
 import type {
   ClusterPoolSettings,
   ConnectionPool,
-  ConnectionUser,
+  PendingUser,
   UpstreamConnection,
 } from "./connection-pool.js";
 import { type ResponseHead, ResponseParseError, ResponseParser } from "./response-parser.js";
 
-export type UpstreamFailureKind = "connect-failure" | "reset" | "protocol-error";
+/** `overflow`: refused by the cluster's circuit breakers before any connection was used. */
+export type UpstreamFailureKind = "connect-failure" | "reset" | "protocol-error" | "overflow";
 
 export interface UpstreamFailure {
   readonly kind: UpstreamFailureKind;
@@ -47,13 +50,23 @@ export interface UpstreamRequestHead {
   readonly framing: BodyFraming;
 }
 
-export class UpstreamRequest implements ConnectionUser {
+/** Body bytes a waiting request holds before it reads no more from its client (its write returns false). */
+const WAITING_BODY_BYTES = 64 * 1024;
+
+export class UpstreamRequest implements PendingUser {
   readonly #pool: ConnectionPool;
-  readonly #connection: UpstreamConnection;
+  readonly #address: string;
+  readonly #settings: ClusterPoolSettings;
+  #connection: UpstreamConnection | undefined;
   readonly #handler: UpstreamHandler;
   readonly #parser: ResponseParser;
   readonly #framing: BodyFraming;
+  /** The head, until it is written with the first body bytes or the end. */
   #head: string | undefined;
+  /** What was written before a connection came: body bytes, already framed. */
+  #waiting: (string | Buffer)[] = [];
+  #waitingBytes = 0;
+  #paused = false;
   #keepAliveTimeoutMs: number | undefined;
   #requestEnded: boolean;
   #responseStarted = false;
@@ -68,6 +81,8 @@ export class UpstreamRequest implements ConnectionUser {
     settings: ClusterPoolSettings = {},
   ) {
     this.#pool = pool;
+    this.#address = address;
+    this.#settings = settings;
     this.#handler = handler;
     this.#framing = head.framing;
     this.#requestEnded = head.framing === "none";
@@ -86,38 +101,94 @@ export class UpstreamRequest implements ConnectionUser {
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
     if (head.attempt !== undefined) text += `x-envoy-attempt-count: ${head.attempt}\r\n`;
     if (head.framing === "chunked") text += "transfer-encoding: chunked\r\n";
-    text += "\r\n";
-    this.#connection = pool.acquire(address, this, settings);
     // Held back until the first body write or end, so a complete request leaves in one write.
-    if (this.#requestEnded) this.#connection.socket.write(text, "latin1");
-    else this.#head = text;
+    this.#head = `${text}\r\n`;
+    pool.request(address, this, settings);
+  }
+
+  /** The pool's connection for this request: what waited goes out now. */
+  attached(connection: UpstreamConnection): void {
+    this.#connection = connection;
+    const socket = connection.socket;
+    if (this.#paused) socket.pause();
+    const waiting = this.#waiting;
+    if (waiting.length === 0) {
+      if (this.#requestEnded) this.#flushHead();
+      return;
+    }
+    this.#flushHead();
+    for (const part of waiting) {
+      if (typeof part === "string") socket.write(part, "latin1");
+      else socket.write(part);
+    }
+    this.#waiting = [];
+    const full = this.#waitingBytes >= WAITING_BODY_BYTES;
+    this.#waitingBytes = 0;
+    // The client was told to wait (write returned false): it may go on once the socket can take more.
+    if (full && !socket.writableNeedDrain) this.drain();
+  }
+
+  overflowed(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#handler.error({ kind: "overflow", detail: "overflow" });
+  }
+
+  connectFailed(error: NodeJS.ErrnoException | undefined): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#handler.error({ kind: "connect-failure", detail: error?.code ?? "connection refused" });
+  }
+
+  /** Whether the pool has given the request a connection (it is no longer waiting for one). */
+  get hasConnection(): boolean {
+    return this.#connection !== undefined;
   }
 
   /** Whether the connection had carried earlier requests. */
   get reused(): boolean {
-    return this.#connection.uses > 0;
+    return (this.#connection?.uses ?? 0) > 0;
+  }
+
+  #flushHead(): void {
+    const head = this.#head;
+    if (head === undefined) return;
+    this.#head = undefined;
+    const tail =
+      this.#requestEnded && this.#waiting.length === 0 && this.#framing === "chunked" ? "0\r\n\r\n" : "";
+    (this.#connection as UpstreamConnection).socket.write(head + tail, "latin1");
+  }
+
+  /** Sends `part` (already framed), or keeps it until a connection comes; false when the sender should wait. */
+  #send(part: string | Buffer): boolean {
+    const connection = this.#connection;
+    if (connection === undefined) {
+      this.#waiting.push(part);
+      this.#waitingBytes += part.length;
+      return this.#waitingBytes < WAITING_BODY_BYTES;
+    }
+    this.#flushHead();
+    return typeof part === "string" ? connection.socket.write(part, "latin1") : connection.socket.write(part);
   }
 
   /** Writes a body chunk; false when the connection's buffer is full (wait for `onDrain`). */
   write(chunk: Buffer): boolean {
     if (this.#settled || chunk.length === 0) return true;
-    const socket = this.#connection.socket;
-    if (this.#head !== undefined) {
-      socket.write(this.#head, "latin1");
-      this.#head = undefined;
-    }
-    if (this.#framing === "chunked") socket.write(`${chunk.length.toString(16)}\r\n`, "latin1");
-    const ok = socket.write(chunk);
-    return this.#framing === "chunked" ? socket.write("\r\n", "latin1") && ok : ok;
+    if (this.#framing !== "chunked") return this.#send(chunk);
+    this.#send(`${chunk.length.toString(16)}\r\n`);
+    const ok = this.#send(chunk);
+    return this.#send("\r\n") && ok;
   }
 
   end(): void {
     if (this.#settled || this.#requestEnded) return;
     this.#requestEnded = true;
-    const tail = this.#framing === "chunked" ? "0\r\n\r\n" : "";
-    const text = (this.#head ?? "") + tail;
-    this.#head = undefined;
-    if (text) this.#connection.socket.write(text, "latin1");
+    if (this.#connection === undefined) {
+      if (this.#framing === "chunked") this.#waiting.push("0\r\n\r\n");
+      return;
+    }
+    if (this.#head !== undefined) this.#flushHead();
+    else if (this.#framing === "chunked") this.#connection.socket.write("0\r\n\r\n", "latin1");
   }
 
   /** Calls `listener` once when the connection can take more body; never after the exchange ended. */
@@ -133,19 +204,28 @@ export class UpstreamRequest implements ConnectionUser {
 
   /** Stops reading the response (downstream backpressure) until `resume`. */
   pause(): void {
-    if (!this.#settled) this.#connection.socket.pause();
+    if (this.#settled) return;
+    this.#paused = true;
+    this.#connection?.socket.pause();
   }
 
   resume(): void {
-    if (!this.#settled) this.#connection.socket.resume();
+    if (this.#settled) return;
+    this.#paused = false;
+    this.#connection?.socket.resume();
   }
 
   /** Gives up on the exchange: the connection is closed, no handler method is called after this. */
   abort(): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#connection.user = undefined;
-    this.#connection.socket.destroy();
+    const connection = this.#connection;
+    if (connection === undefined) {
+      this.#pool.cancel(this.#address, this, this.#settings);
+      return;
+    }
+    connection.detach();
+    connection.socket.destroy();
   }
 
   data(chunk: Buffer): void {
@@ -169,7 +249,7 @@ export class UpstreamRequest implements ConnectionUser {
       }
     }
     if (this.#settled) return; // a close-delimited body ended
-    const connect = !this.#connection.connected;
+    const connect = !(this.#connection as UpstreamConnection).connected;
     this.#settled = true;
     this.#handler.error({
       kind: connect ? "connect-failure" : "reset",
@@ -187,20 +267,21 @@ export class UpstreamRequest implements ConnectionUser {
     if (this.#settled) return;
     this.#settled = true;
     // An upstream that answers before reading the whole request cannot take the next one cleanly.
+    const connection = this.#connection as UpstreamConnection;
     if (this.#requestEnded) this.#release();
     else {
-      this.#connection.user = undefined;
-      this.#connection.socket.destroy();
+      connection.detach();
+      connection.socket.destroy();
     }
     this.#handler.end();
   }
 
   #release(): void {
-    const connection = this.#connection;
+    const connection = this.#connection as UpstreamConnection;
     if (connection.user !== this) return;
     if (this.#parser.keepAlive) this.#pool.release(connection, this.#keepAliveTimeoutMs);
     else {
-      connection.user = undefined;
+      connection.detach();
       connection.socket.destroy();
     }
   }
@@ -208,8 +289,9 @@ export class UpstreamRequest implements ConnectionUser {
   #fail(failure: UpstreamFailure): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.#connection.user = undefined;
-    this.#connection.socket.destroy();
+    const connection = this.#connection as UpstreamConnection;
+    connection.detach();
+    connection.socket.destroy();
     this.#handler.error(failure);
   }
 
