@@ -242,8 +242,9 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
       "content-length",
       String(Buffer.byteLength(body)),
       ...(body ? ["content-type", "text/plain"] : []),
-      // Envoy marks a request its circuit breakers dropped (suppress_envoy_headers is off in Istio).
-      ...(flags.split(",").includes("UO") ? ["x-envoy-overloaded", "true"] : []),
+      // Envoy marks a request its circuit breakers dropped (suppress_envoy_headers is off in Istio);
+      // a retry they refused (UF,UO and the like) is not such a drop.
+      ...(flags === "UO" ? ["x-envoy-overloaded", "true"] : []),
       "server",
       "istio-envoy",
     ]);

@@ -55,6 +55,15 @@ export interface ClusterPoolSettings extends PoolOptions {
   readonly breakers?: CircuitBreakers;
 }
 
+/**
+ * A waiting request and the circuit breakers it was counted in: a cluster deleted and applied again
+ * under the same name has new ones, and each count is given back where it was taken.
+ */
+interface Waiting {
+  readonly user: PendingUser;
+  readonly breakers: CircuitBreakers | undefined;
+}
+
 /** One host's connections (of one cluster) and the requests waiting for them. */
 interface HostPool {
   readonly key: string;
@@ -62,7 +71,7 @@ interface HostPool {
   /** The settings of the host's latest request, for the connections opened for those waiting. */
   settings: ClusterPoolSettings;
   readonly idle: UpstreamConnection[];
-  readonly waiting: PendingUser[];
+  readonly waiting: Waiting[];
   /** Connections open or opening, and of those the ones still opening. */
   open: number;
   connecting: number;
@@ -88,6 +97,10 @@ export class UpstreamConnection {
   /** Requests this connection carried before the current one. */
   uses = 0;
   #user: ConnectionUser | undefined;
+  /** The circuit breakers the current user's request is counted in. */
+  #userBreakers: CircuitBreakers | undefined;
+  /** A WebSocket upgrade's own connection, outside the pool's queue. */
+  readonly dedicated: boolean;
   idleSince = 0;
   idleLimitMs: number;
   #timer: NodeJS.Timeout | undefined;
@@ -101,7 +114,9 @@ export class UpstreamConnection {
       connected(c: UpstreamConnection): void;
       gone(c: UpstreamConnection, error?: NodeJS.ErrnoException): void;
     },
+    dedicated = false,
   ) {
+    this.dedicated = dedicated;
     this.address = address;
     this.key = key;
     this.settings = settings;
@@ -143,18 +158,21 @@ export class UpstreamConnection {
     return this.#user;
   }
 
-  /** `user` takes the connection: a request on a connection, for max_requests. */
-  attach(user: ConnectionUser): void {
-    const breakers = this.settings.breakers;
-    if (this.#user === undefined && breakers !== undefined) breakers.requests++;
+  /** `user` takes the connection: a request on a connection, for `breakers`' max_requests. */
+  attach(user: ConnectionUser, breakers: CircuitBreakers | undefined): void {
+    this.detach();
     this.#user = user;
+    this.#userBreakers = breakers;
+    if (breakers !== undefined) breakers.requests++;
   }
 
   /** Whoever used the connection is done with it. */
   detach(): void {
     if (this.#user === undefined) return;
     this.#user = undefined;
-    if (this.settings.breakers) this.settings.breakers.requests--;
+    const breakers = this.#userBreakers;
+    this.#userBreakers = undefined;
+    if (breakers !== undefined) breakers.requests--;
   }
 }
 
@@ -189,7 +207,7 @@ export class ConnectionPool {
         return;
       }
       idle.uses++;
-      idle.attach(user);
+      idle.attach(user, breakers);
       user.attached(idle);
       return;
     }
@@ -197,7 +215,7 @@ export class ConnectionPool {
       this.#overflow(user, breakers);
       return;
     }
-    host.waiting.push(user);
+    host.waiting.push({ user, breakers });
     if (breakers) breakers.pendingRequests++;
     this.#openFor(host);
   }
@@ -205,10 +223,10 @@ export class ConnectionPool {
   /** A waiting request gives up (its client left, its timeout passed). */
   cancel(address: string, user: PendingUser, settings: ClusterPoolSettings = {}): void {
     const host = this.#hosts.get(poolKey(address, settings.cluster));
-    const at = host?.waiting.indexOf(user) ?? -1;
+    const at = host?.waiting.findIndex((w) => w.user === user) ?? -1;
     if (host === undefined || at < 0) return;
-    host.waiting.splice(at, 1);
-    if (settings.breakers) settings.breakers.pendingRequests--;
+    const [gone] = host.waiting.splice(at, 1);
+    if (gone?.breakers) gone.breakers.pendingRequests--;
   }
 
   /**
@@ -220,11 +238,11 @@ export class ConnectionPool {
     const idle = this.#takeIdle(host);
     if (idle !== undefined) {
       idle.uses++;
-      idle.attach(user);
+      idle.attach(user, settings.breakers);
       return idle;
     }
-    const connection = this.#open(host);
-    connection.attach(user);
+    const connection = this.#open(host, true);
+    connection.attach(user, settings.breakers);
     return connection;
   }
 
@@ -257,6 +275,9 @@ export class ConnectionPool {
 
   close(): void {
     clearInterval(this.#sweeper);
+    // Requests still waiting are let go (the gateway is closing their clients' connections).
+    for (const host of this.#hosts.values())
+      for (const { breakers } of host.waiting.splice(0)) if (breakers) breakers.pendingRequests--;
     for (const connection of this.#all) connection.socket.destroy();
     this.#all.clear();
     this.#hosts.clear();
@@ -302,28 +323,31 @@ export class ConnectionPool {
       // Envoy opens one anyway for a host with no connection at all, or its requests would never go.
       if (breakers !== undefined && !breakers.canConnect()) {
         breakers.cxOverflow++;
-        if (host.open > 0) return;
+        if (host.open === 0) this.#open(host);
+        return;
       }
       this.#open(host);
     }
   }
 
-  #open(host: HostPool): UpstreamConnection {
+  /** A new connection; a `dedicated` one (an upgrade's) serves no waiting request. */
+  #open(host: HostPool, dedicated = false): UpstreamConnection {
     const settings = host.settings;
     const options = {
       connectTimeoutMs: settings.connectTimeoutMs ?? this.#options.connectTimeoutMs,
       idleTimeoutMs: settings.idleTimeoutMs ?? this.#options.idleTimeoutMs,
     };
-    const connection = new UpstreamConnection(host.address, host.key, settings, options, {
-      connected: (c) => {
+    const events = {
+      connected: (c: UpstreamConnection) => {
+        if (c.dedicated) return;
         host.connecting--;
-        // An upgrade's connection is its own; any other serves the first request waiting.
-        if (c.user === undefined) this.#free(host, c, false);
+        this.#free(host, c, false);
       },
-      gone: (c, error) => this.#gone(host, c, error),
-    });
+      gone: (c: UpstreamConnection, error?: NodeJS.ErrnoException) => this.#gone(host, c, error),
+    };
+    const connection = new UpstreamConnection(host.address, host.key, settings, options, events, dedicated);
     host.open++;
-    host.connecting++;
+    if (!dedicated) host.connecting++;
     if (settings.breakers) settings.breakers.connections++;
     this.#all.add(connection);
     return connection;
@@ -331,9 +355,8 @@ export class ConnectionPool {
 
   /** A connection is free (connected, or given back): to the first waiting request, else idle. */
   #free(host: HostPool, connection: UpstreamConnection, reused: boolean): void {
-    const breakers = connection.settings.breakers;
     while (host.waiting.length > 0) {
-      const user = host.waiting.shift() as PendingUser;
+      const { user, breakers } = host.waiting.shift() as Waiting;
       if (breakers !== undefined) {
         breakers.pendingRequests--;
         if (!breakers.canRequest()) {
@@ -343,7 +366,7 @@ export class ConnectionPool {
         }
       }
       if (reused) connection.uses++;
-      connection.attach(user);
+      connection.attach(user, breakers);
       user.attached(connection);
       return;
     }
@@ -360,14 +383,12 @@ export class ConnectionPool {
     if (at >= 0) host.idle.splice(at, 1);
     const user = connection.user;
     connection.detach();
-    if (!connection.connected) {
+    if (!connection.connected && !connection.dedicated) {
       host.connecting--;
       // Envoy purges the host's pending requests on a connect failure, so each can be retried.
-      if (user === undefined) {
-        const purged = host.waiting.splice(0);
-        if (breakers) breakers.pendingRequests -= purged.length;
-        for (const waiting of purged) waiting.connectFailed(error);
-      }
+      const purged = host.waiting.splice(0);
+      for (const waiting of purged) if (waiting.breakers) waiting.breakers.pendingRequests--;
+      for (const waiting of purged) waiting.user.connectFailed(error);
     }
     user?.closed(error);
     if (host.waiting.length > 0 && this.#hosts.get(host.key) === host) this.#openFor(host);

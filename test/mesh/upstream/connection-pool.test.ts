@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import type { Socket } from "node:net";
 import { describe, it, type TestContext } from "node:test";
+import { CircuitBreakers, DEFAULT_LIMITS } from "../../../src/mesh/upstream/circuit-breakers.js";
 import {
   ConnectionPool,
   type ConnectionUser,
+  type PendingUser,
   type UpstreamConnection,
 } from "../../../src/mesh/upstream/connection-pool.js";
 import {
@@ -310,6 +312,93 @@ describe("connection pool", { timeout: 20_000 }, () => {
     await waitFor(
       () => server.sockets.every((s) => s.readableEnded || s.destroyed),
       "the server to see both connections end",
+    );
+  });
+});
+
+/** A request's side of the pool: what it was given, and how it ended if it did. */
+function pendingUser() {
+  const events: string[] = [];
+  let connection: UpstreamConnection | undefined;
+  const self: PendingUser & { events: string[]; readonly connection: UpstreamConnection | undefined } = {
+    events,
+    get connection() {
+      return connection;
+    },
+    data: () => {},
+    drain: () => {},
+    closed: () => events.push("closed"),
+    attached: (c) => {
+      connection = c;
+      events.push("attached");
+    },
+    overflowed: () => events.push("overflow"),
+    connectFailed: (error) => events.push(`connect-failure ${error?.code ?? ""}`),
+  };
+  return self;
+}
+
+describe("connection pool: waiting requests and circuit breakers", { timeout: 20_000 }, () => {
+  it("gives a waiting request a connection of its own while an upgrade's connection is still opening", async (t) => {
+    const server = await tcpServer(t);
+    const pool = newPool(t);
+    pool.acquire(server.address, user());
+    const waiting = pendingUser();
+    pool.request(server.address, waiting);
+    await waitFor(() => waiting.events.includes("attached"), "the request's connection");
+    await waitFor(() => server.sockets.length === 2, "two connections");
+  });
+
+  it("waits for the host's next free connection at max_connections, first come first served", async (t) => {
+    const server = await tcpServer(t);
+    const pool = newPool(t);
+    const breakers = new CircuitBreakers({ ...DEFAULT_LIMITS, maxConnections: 1 });
+    const settings = { cluster: "c", breakers };
+    const [a, b, c] = [pendingUser(), pendingUser(), pendingUser()];
+    pool.request(server.address, a, settings);
+    pool.request(server.address, b, settings);
+    pool.request(server.address, c, settings);
+    await waitFor(() => a.events.includes("attached"), "the first request's connection");
+    assert.deepEqual([b.events, c.events], [[], []]);
+    assert.deepEqual([breakers.connections, breakers.pendingRequests, breakers.requests], [1, 2, 1]);
+    pool.release(a.connection as UpstreamConnection, undefined);
+    assert.equal(b.connection, a.connection, "the freed connection goes to the longest waiting");
+    pool.cancel(server.address, c, settings);
+    pool.release(b.connection as UpstreamConnection, undefined);
+    assert.deepEqual(c.events, [], "a cancelled request is given nothing");
+    assert.deepEqual([breakers.connections, breakers.pendingRequests, breakers.requests], [1, 0, 0]);
+    assert.equal(pool.idleCount(server.address, "c"), 1);
+    assert.equal(server.sockets.length, 1);
+  });
+
+  it("fails every request waiting for a host when a connect to it fails", async (t) => {
+    const address = await closedPort();
+    const pool = newPool(t);
+    const breakers = new CircuitBreakers({ ...DEFAULT_LIMITS, maxConnections: 1 });
+    const waiting = [pendingUser(), pendingUser(), pendingUser()];
+    for (const w of waiting) pool.request(address, w, { cluster: "c", breakers });
+    await waitFor(() => waiting.every((w) => w.events.length > 0), "every request to hear");
+    for (const w of waiting) assert.deepEqual(w.events, ["connect-failure ECONNREFUSED"]);
+    assert.deepEqual([breakers.connections, breakers.pendingRequests, breakers.requests], [0, 0, 0]);
+  });
+
+  it("gives each count back to the circuit breakers it was taken from, across a cluster applied again", async (t) => {
+    const server = await tcpServer(t);
+    const pool = newPool(t);
+    const before = new CircuitBreakers();
+    const after = new CircuitBreakers();
+    const first = pendingUser();
+    pool.request(server.address, first, { cluster: "c", breakers: before });
+    await waitFor(() => first.events.includes("attached"), "the connection");
+    pool.release(first.connection as UpstreamConnection, undefined);
+    const second = pendingUser();
+    pool.request(server.address, second, { cluster: "c", breakers: after });
+    assert.equal(second.connection, first.connection, "the idle connection is reused");
+    assert.deepEqual([before.requests, after.requests], [0, 1]);
+    pool.release(second.connection as UpstreamConnection, undefined);
+    assert.deepEqual(
+      [before.requests, after.requests, before.pendingRequests, after.pendingRequests],
+      [0, 0, 0, 0],
     );
   });
 });
