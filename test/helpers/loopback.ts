@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createServer as createHttpServer, type RequestListener } from "node:http";
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import type { TestContext } from "node:test";
 
@@ -39,6 +40,18 @@ export async function tcpServer(
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, sockets };
+}
+
+/** A plain Node HTTP server (keep-alive 60 s) on a free loopback port, stopped in `t.after`; its port. */
+export async function nodeHttpServer(t: TestContext, handler: RequestListener): Promise<number> {
+  const server = createHttpServer({ keepAliveTimeout: 60_000 }, handler);
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return (server.address() as AddressInfo).port;
 }
 
 /**

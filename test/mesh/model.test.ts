@@ -6,6 +6,22 @@ import { serviceFqdn, toMeshObject } from "../../src/mesh/model.js";
 import { humanDuration, renderTable } from "../../src/mesh/tables.js";
 import { DEPLOY } from "../helpers/mesh.js";
 
+/** Reads a DestinationRule `r` in `dr.yaml` whose trafficPolicy holds `policy` (one line of YAML). */
+function readRule(policy: string): () => unknown {
+  const doc = parseManifests(
+    `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: r}
+spec:
+  host: session-svc
+  trafficPolicy:
+    ${policy}
+`,
+    "dr.yaml",
+  ).documents[0];
+  return () => toMeshObject(doc as NonNullable<typeof doc>);
+}
+
 describe("model", () => {
   it("reads the walkthrough's Deployment: env, downward API, secret, probes, grace period", async () => {
     const set = await loadManifests([`${DEPLOY}/session.yaml`]);
@@ -48,20 +64,7 @@ spec:
   });
 
   it("refuses outlierDetection values Istio refuses, naming the field", () => {
-    const rule = (od: string) => {
-      const doc = parseManifests(
-        `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: r}
-spec:
-  host: session-svc
-  trafficPolicy:
-    outlierDetection: ${od}
-`,
-        "dr.yaml",
-      ).documents[0];
-      return () => toMeshObject(doc as NonNullable<typeof doc>);
-    };
+    const rule = (od: string) => readRule(`outlierDetection: ${od}`);
     assert.throws(
       rule("{interval: 0s}"),
       /dr\.yaml:\d+ DestinationRule\/r: spec\.trafficPolicy\.outlierDetection\.interval: must be at least 1ms/,
@@ -82,20 +85,7 @@ spec:
   });
 
   it("refuses circuit-breaker counts that are not whole numbers within int32, naming the field", () => {
-    const rule = (pool: string) => {
-      const doc = parseManifests(
-        `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: r}
-spec:
-  host: session-svc
-  trafficPolicy:
-    connectionPool: ${pool}
-`,
-        "dr.yaml",
-      ).documents[0];
-      return () => toMeshObject(doc as NonNullable<typeof doc>);
-    };
+    const rule = (pool: string) => readRule(`connectionPool: ${pool}`);
     assert.throws(
       rule("{tcp: {maxConnections: -1}}"),
       /dr\.yaml:\d+ DestinationRule\/r: spec\.trafficPolicy\.connectionPool\.tcp\.maxConnections: must be a whole number/,

@@ -1,27 +1,20 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { describe, it, type TestContext } from "node:test";
 import type { DownstreamResponse } from "../../../src/mesh/downstream/downstream-response.js";
 import { RawResponse } from "../../../src/mesh/downstream/raw-response.js";
+import { nodeHttpServer } from "../../helpers/loopback.js";
 import { rawExchange } from "../../helpers/raw-http.js";
 
 type Script = (res: DownstreamResponse) => void;
 
 /** Node's own server, answering each request with `script`. */
-async function nodeServer(t: TestContext, script: Script): Promise<number> {
-  const server = createHttpServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+function nodeServer(t: TestContext, script: Script): Promise<number> {
+  return nodeHttpServer(t, (req, res) => {
     req.resume();
     script(res);
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return (server.address() as AddressInfo).port;
 }
 
 /** A server answering each request on a connection with `script` on a RawResponse, then closing. */

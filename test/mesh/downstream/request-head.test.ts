@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { describe, it, type TestContext } from "node:test";
 import fc from "fast-check";
 import { parseSimpleRequestHead } from "../../../src/mesh/downstream/request-head.js";
+import { nodeHttpServer } from "../../helpers/loopback.js";
 import { rawRequest } from "../../helpers/raw-http.js";
 
 describe("the gateway's own request-head reader", () => {
@@ -68,18 +66,11 @@ describe("the gateway's own request-head reader", () => {
 });
 
 /** A Node HTTP server that answers every request with what its parser made of it. */
-async function nodeParser(t: TestContext): Promise<number> {
-  const server = createServer((req, res) => {
+function nodeParser(t: TestContext): Promise<number> {
+  return nodeHttpServer(t, (req, res) => {
     req.resume();
     res.end(JSON.stringify({ url: req.url, rawHeaders: req.rawHeaders }));
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return (server.address() as AddressInfo).port;
 }
 
 const NAMES = [
