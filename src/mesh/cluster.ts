@@ -16,6 +16,7 @@ import type { EndpointEntry } from "./endpoints.js";
 import type { ClusterConfig } from "./gateway-config.js";
 import { CircuitBreakers } from "./upstream/circuit-breakers.js";
 import type { ClusterPoolSettings } from "./upstream/connection-pool.js";
+import type { UpstreamFailureKind } from "./upstream/upstream-request.js";
 
 const STATUS_CLASSES = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"] as const;
 
@@ -52,12 +53,16 @@ export interface HostView {
   readonly ejected: boolean;
 }
 
-/** An attempt that got no response, as outlier detection books it. */
-export type LocalOriginFailure = "connect-failure" | "reset" | "timeout";
-/** Without split_external_local_origin_errors (Istio's default), the status each counts as. */
-const LOCAL_ORIGIN_STATUS: Record<LocalOriginFailure, number> = {
+/**
+ * An attempt that got no response: how its upstream request failed, or the route timeout. Without
+ * split_external_local_origin_errors (Istio's default), outlier detection counts each as a status;
+ * an overflow never reached the host and counts as nothing.
+ */
+export type AttemptFailure = UpstreamFailureKind | "timeout";
+const LOCAL_ORIGIN_STATUS: Record<Exclude<AttemptFailure, "overflow">, number> = {
   "connect-failure": 503,
   reset: 503,
+  "protocol-error": 503,
   timeout: 504,
 };
 
@@ -254,13 +259,17 @@ export class Cluster {
     this.#outlierResult(address, status);
   }
 
-  /** Books an attempt that got no response: a failed connect or a reset (a host error), or a timeout. */
-  countFailure(address: string, failure: LocalOriginFailure): void {
+  /**
+   * Books an attempt that got no response: a failed connect, a reset or a protocol error (a host
+   * error, the last two as resets), or a timeout; an overflow is not the host's and is not booked.
+   */
+  countFailure(address: string, failure: AttemptFailure): void {
+    if (failure === "overflow") return;
     if (failure !== "timeout") this.host(address).rqError++;
     if (failure === "connect-failure") {
       this.host(address).cxConnectFail++;
       this.stats.cxConnectFail++;
-    } else if (failure === "reset") this.stats.rqReset++;
+    } else if (failure !== "timeout") this.stats.rqReset++;
     this.#outlierResult(address, LOCAL_ORIGIN_STATUS[failure]);
   }
 

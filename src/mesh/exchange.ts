@@ -321,9 +321,7 @@ export class Exchange {
 
   #failed(upstream: UpstreamRequest, failure: UpstreamFailure, address: string): void {
     if (this.#done || this.#upstream !== upstream) return;
-    // An overflow never reached the host: outlier detection does not hear of it.
-    if (failure.kind !== "overflow")
-      this.#cluster.countFailure(address, failure.kind === "connect-failure" ? "connect-failure" : "reset");
+    this.#cluster.countFailure(address, failure.kind);
     if (this.#res.headersSent) {
       this.#res.destroy();
       this.#finish();

@@ -124,10 +124,15 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
   readonly #raw: RawConnectionHost;
   readonly #rawConnections = new Set<RawConnection>();
   #sweeper: NodeJS.Timeout | undefined;
+  /** A head is cut by the shorter of the headers and request timeouts that are set, as Node cuts one. */
+  readonly #headTimeoutMs: number | undefined;
 
   constructor(options: GatewayOptions) {
     this.#options = options;
     this.retryBufferBytes = options.retryBufferBytes ?? 1024 * 1024;
+    const headLimits = [options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS, options.requestTimeoutMs ?? 0];
+    const set = headLimits.filter((ms) => ms > 0);
+    this.#headTimeoutMs = set.length === 0 ? undefined : Math.min(...set);
     this.#random = options.random ?? seededRandom(Date.now());
     // The headers timeout is set on its own: Node would otherwise derive it from requestTimeout, and a
     // slowloris client could hold a connection forever. The check runs every second, not every 30.
@@ -164,10 +169,7 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
       maxHeadBytes: MAX_REQUEST_HEADER_BYTES,
       keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
       request: (head, response, socket) => this.#handleSimple(head, response, socket),
-      handOff: (socket, bytes) => {
-        if (bytes !== undefined) socket.unshift(bytes);
-        this.#nodeConnection(socket);
-      },
+      handOff: (socket, bytes) => this.#toNode(socket, bytes),
       forget: (connection) => this.#rawConnections.delete(connection),
     };
   }
@@ -184,20 +186,17 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     this.#rawConnections.add(new RawConnection(socket, this.#raw));
   }
 
-  /**
-   * Node's check of its connections' timeouts, for the connections read here. A head is cut by the
-   * shorter of the headers and request timeouts that are set, as Node cuts one.
-   */
+  /** Node's HTTP server serves the connection from here, `bytes` (read, not consumed) first. */
+  #toNode(socket: Socket, bytes: Buffer | undefined): void {
+    if (bytes !== undefined) socket.unshift(bytes);
+    this.#nodeConnection(socket);
+  }
+
+  /** Node's check of its connections' timeouts, for the connections read here. */
   #sweep(): void {
-    const limits = [
-      this.#options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
-      this.#options.requestTimeoutMs ?? 0,
-    ];
-    const set = limits.filter((ms) => ms > 0);
-    if (set.length === 0) return;
-    const headTimeoutMs = Math.min(...set);
+    if (this.#headTimeoutMs === undefined) return;
     const now = performance.now();
-    for (const connection of this.#rawConnections) connection.sweep(now, headTimeoutMs);
+    for (const connection of this.#rawConnections) connection.sweep(now, this.#headTimeoutMs);
   }
 
   get port(): number {
@@ -382,8 +381,7 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     const protocol = (req.headers.upgrade ?? "").trim().toLowerCase();
     if (protocol === "h2c") {
       // Back into Node's HTTP server as the plain request Envoy would see.
-      socket.unshift(Buffer.concat([Buffer.from(withoutH2cUpgrade(req), "latin1"), early]));
-      this.#nodeConnection(socket);
+      this.#toNode(socket, Buffer.concat([Buffer.from(withoutH2cUpgrade(req), "latin1"), early]));
       return;
     }
     this.stats.rqTotal++;

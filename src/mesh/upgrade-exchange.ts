@@ -357,7 +357,7 @@ export class UpgradeExchange implements ConnectionUser {
 
   #failed(kind: UpstreamFailureKind, detail: string): void {
     if (this.#done) return;
-    this.#cluster.countFailure(this.#address, kind === "connect-failure" ? "connect-failure" : "reset");
+    this.#cluster.countFailure(this.#address, kind);
     this.#dropConnection();
     if (this.#refusing) {
       // Cut while the refusal's body was going down: the client's copy is cut too.

@@ -45,8 +45,6 @@ export class HeadBuffer {
   #lines = 0;
   #hosts = 0;
   #cr = false;
-  /** Where the request line began, once it has been read (empty lines before it are skipped). */
-  #headStartAt = 0;
 
   /** `maxHeadBytes`: a longer head is not simple (Node's parser then refuses it). */
   constructor(maxHeadBytes: number) {
@@ -108,17 +106,15 @@ export class HeadBuffer {
     if (this.#chunks.length === 1 && this.#checked === 0) {
       // The usual case: a head that came whole, from its first byte.
       const data = this.#chunks[0] as Buffer;
-      if (data[0] !== CR && data[0] !== LF) {
-        const end = data.indexOf(END_OF_HEAD);
-        if (end >= 0) return this.#complete(data, 0, end);
-      }
+      const end = data.indexOf(END_OF_HEAD);
+      if (end >= 0) return this.#complete(data, end);
     }
     return this.#scanPieces();
   }
 
   /**
-   * Empty lines before a request line are dropped as they come, as Node's parser skips them. False
-   * while a lone CR waits for its LF.
+   * Empty lines before a request line are dropped as they come, as Node's parser skips them, so a
+   * head always starts at the first pending byte. False while a lone CR waits for its LF.
    */
   #dropLeadingEmptyLines(): boolean {
     while (this.#length > 0) {
@@ -148,10 +144,10 @@ export class HeadBuffer {
     }
   }
 
-  /** The head in `data[start, end)` (end: its final CRLFCRLF) is complete. */
-  #complete(data: Buffer, start: number, end: number): HeadScan {
-    if (end + 4 - start > this.#maxHeadBytes) return OTHER;
-    const head = parseSimpleRequestHead(data.toString("latin1", start, end));
+  /** The head in `data` up to `end`, where its final CRLFCRLF starts, is complete. */
+  #complete(data: Buffer, end: number): HeadScan {
+    if (end + 4 > this.#maxHeadBytes) return OTHER;
+    const head = parseSimpleRequestHead(data.toString("latin1", 0, end));
     if (head === undefined) return OTHER;
     this.#reset(end + 4 < data.length ? data.subarray(end + 4) : undefined);
     return { kind: "simple", head };
@@ -193,19 +189,18 @@ export class HeadBuffer {
       }
       offset += chunk.length;
       if (offset > checked) this.#checked = offset;
-      if (offset - this.#headStart() > this.#maxHeadBytes) return OTHER;
+      if (offset > this.#maxHeadBytes) return OTHER;
     }
     return INCOMPLETE;
   }
 
-  /** The line from `#lineStart` to `end` (its CR) is complete: a verdict, or undefined to go on. */
+  /**
+   * The line from `#lineStart` to `end` (its CR) is complete: a verdict, or undefined to go on. The
+   * request line is never empty (leading empty lines are dropped before any scan), so an empty line
+   * ends the head.
+   */
   #lineEnded(end: number): HeadScan | undefined {
-    if (end === this.#lineStart) {
-      // An empty line: before the request line it is skipped; after it, it ends the head.
-      if (this.#lines === 0) return undefined;
-      const data = this.#join() as Buffer;
-      return this.#complete(data, this.#headStart(), end - 2);
-    }
+    if (end === this.#lineStart) return this.#complete(this.#join() as Buffer, end - 2);
     const line = this.#slice(this.#lineStart, end);
     if (this.#lines === 0) {
       if (simpleRequestTarget(line) === undefined) return OTHER;
@@ -214,14 +209,8 @@ export class HeadBuffer {
       if (field === undefined || this.#lines > MAX_REQUEST_HEADERS) return OTHER;
       if (field[0] === "host" && this.#hosts++ > 0) return OTHER;
     }
-    if (this.#lines === 0) this.#headStartAt = this.#lineStart;
     this.#lines++;
     return undefined;
-  }
-
-  /** Where the head's request line starts (after any empty lines before it). */
-  #headStart(): number {
-    return this.#lines === 0 ? this.#lineStart : this.#headStartAt;
   }
 
   /** The pending bytes `[start, end)` as latin1 text. */
@@ -245,7 +234,6 @@ export class HeadBuffer {
     this.#lines = 0;
     this.#hosts = 0;
     this.#cr = false;
-    this.#headStartAt = 0;
     if (rest !== undefined) this.append(rest);
   }
 }

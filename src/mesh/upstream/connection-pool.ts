@@ -202,7 +202,8 @@ export class ConnectionPool {
     const idle = this.#takeIdle(host);
     if (idle !== undefined) {
       if (breakers !== undefined && !breakers.canRequest()) {
-        this.#park(host, idle);
+        // Back among the idle ones, untouched: the refused request did not use it.
+        host.idle.push(idle);
         this.#overflow(user, breakers);
         return;
       }
@@ -304,11 +305,6 @@ export class ConnectionPool {
       connection.socket.destroy();
     }
     return undefined;
-  }
-
-  /** Back among the idle connections, untouched (an overflowed request did not use it). */
-  #park(host: HostPool, connection: UpstreamConnection): void {
-    host.idle.push(connection);
   }
 
   #overflow(user: PendingUser, breakers: CircuitBreakers): void {
