@@ -20,7 +20,7 @@ export interface AppOptions {
 
 export interface App {
   handle(req: IncomingMessage, res: ServerResponse): void;
-  /** /readyz turns 503 so the endpoint is removed; requests are still served. */
+  /** /readyz turns 503 so the endpoint is removed; requests are still served. Nothing else fails it. */
   startDraining(): void;
   /** Every later response asks the client to close its connection. */
   startClosing(): void;
@@ -96,12 +96,14 @@ export function createApp(options: AppOptions): App {
     return store.hit(id, mint).then(counted);
   }
 
-  async function ready(res: ServerResponse): Promise<number> {
+  // Readiness reports this pod only. The store is shared by every replica: were it part of readiness, one
+  // Redis outage would take every endpoint out at once, and the proxy's "no healthy upstream" (no
+  // Retry-After) would replace each replica's own 503 + Retry-After, recovering only at the next probe.
+  function ready(res: ServerResponse): number {
     if (draining) {
       send(res, 503, TEXT, "draining\n");
       return 503;
     }
-    await store.ping();
     send(res, 200, TEXT, "ready\n");
     return 200;
   }

@@ -69,10 +69,6 @@ export class MemoryStore implements SessionStore {
     return Promise.resolve(entry !== undefined && entry.expiresAt > this.#now() ? entry.count : undefined);
   }
 
-  ping(): Promise<void> {
-    return Promise.resolve();
-  }
-
   size(): number {
     return this.#sessions.size;
   }

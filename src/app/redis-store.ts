@@ -121,20 +121,6 @@ export class RedisStore implements SessionStore {
     }
   }
 
-  async ping(): Promise<void> {
-    try {
-      await this.#connected();
-      if (this.#client instanceof Cluster) {
-        const info = await this.#client.cluster("INFO");
-        if (!String(info).includes("cluster_state:ok")) throw new Error("cluster_state is not ok");
-      } else {
-        await this.#client.ping();
-      }
-    } catch (err) {
-      throw unavailable(err);
-    }
-  }
-
   size(): undefined {
     return undefined;
   }

@@ -24,8 +24,6 @@ export interface SessionStore {
   hitSync?(id: string | undefined, freshId: () => string): SessionHit;
   /** The counter without changing it (HEAD is safe), or undefined for no such session. */
   peek(id: string): Promise<number | undefined>;
-  /** Resolves when the store answers; rejects otherwise. Drives /readyz. */
-  ping(): Promise<void>;
   /** Sessions held, where the store can tell cheaply (memory), for metrics. */
   size(): number | undefined;
   close(): Promise<void>;

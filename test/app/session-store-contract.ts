@@ -66,9 +66,4 @@ export function sessionStoreContract(name: string, create: () => Promise<Session
     assert.equal(await store.peek(a.id), 3);
     assert.equal(await store.peek(b.id), 1);
   });
-
-  test(`${name}: ping resolves while the store is up`, async (t) => {
-    const store = await open(t);
-    await store.ping();
-  });
 }
