@@ -5,17 +5,17 @@
  * Equal weights: N_CHOICES with choice_count 2 — draw `random % n` choice_count times (duplicates
  * allowed), keep the first and replace it only by a host with strictly fewer active requests.
  * Unequal weights: EDF over weight / (active + 1) (active_request_bias 1.0), recomputed when a host
- * is re-added after its pick. Each pick first consumes one draw, as Envoy spends one on choosing
- * the priority level (a no-op here), so mocked draw sequences from Envoy's tests replay exactly.
+ * is re-added after its pick; the schedule is built on each host update as if `seed` picks had been
+ * made (EdfLoadBalancerBase: one seed drawn when the balancer is created, kept across host updates).
+ * Each pick first consumes one draw, as Envoy spends one on choosing the priority level (a no-op
+ * here), so mocked draw sequences from Envoy's tests replay exactly.
  *
- * Active requests come from the shared {@link ActiveRequests} books. Known deviation: a rebuilt
- * weighted schedule starts fresh, whereas Envoy may advance a new schedule by a random number of
- * picks; this changes only which host comes first after an endpoint change.
+ * Active requests come from the shared {@link ActiveRequests} books.
  */
 import { ActiveRequests } from "./active-requests.js";
 import { EdfScheduler } from "./edf-scheduler.js";
 import type { Endpoint } from "./endpoint.js";
-import type { ChooseContext, LoadBalancer, LoadBalancerStats } from "./load-balancer.js";
+import type { BalancerMemory, ChooseContext, LoadBalancer, LoadBalancerStats } from "./load-balancer.js";
 import { type RandomSource, seededRandom } from "./random-source.js";
 import { modUint64, splitUint64 } from "./uint64.js";
 
@@ -23,6 +23,7 @@ export interface LeastRequestOptions {
   readonly random?: RandomSource;
   readonly activeRequests?: ActiveRequests;
   readonly choiceCount?: number;
+  readonly memory?: BalancerMemory;
 }
 
 export class LeastRequestLoadBalancer implements LoadBalancer {
@@ -39,10 +40,11 @@ export class LeastRequestLoadBalancer implements LoadBalancer {
     this.#random = options.random ?? seededRandom(Date.now());
     // Envoy treats a configured choice_count of 0 as the default 2.
     this.#choices = options.choiceCount || 2;
+    const memory = options.memory ?? {};
+    memory.seed ??= this.#random();
     const weighted = endpoints.length > 1 && endpoints.some((e) => e.weight !== endpoints[0]?.weight);
     if (weighted) {
-      this.#edf = new EdfScheduler();
-      for (let i = 0; i < endpoints.length; i++) this.#edf.add(i, this.#weight(i));
+      this.#edf = EdfScheduler.createWithPicks(endpoints.length, (i) => this.#weight(i), memory.seed);
     }
   }
 

@@ -26,3 +26,15 @@ export interface LoadBalancer {
   choose(context?: ChooseContext): Endpoint | undefined;
   stats(): LoadBalancerStats;
 }
+
+/**
+ * What Envoy's EDF-based balancers (round robin, least request) keep across the host updates of one
+ * cluster (EdfLoadBalancerBase): the seed drawn once when the balancer is created, which sets both
+ * where a rebuilt weighted schedule starts and round robin's first host, and round robin's pick count,
+ * which a host update does not reset. A cluster hands the same object to every rebuild; a balancer
+ * built without one draws a seed of its own.
+ */
+export interface BalancerMemory {
+  seed?: bigint;
+  roundRobinPicks?: number;
+}

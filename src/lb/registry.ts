@@ -6,7 +6,7 @@ import { SessionAffinityError } from "../errors.js";
 import type { ActiveRequests } from "./active-requests.js";
 import type { Endpoint } from "./endpoint.js";
 import { LeastRequestLoadBalancer } from "./least-request.js";
-import type { LoadBalancer } from "./load-balancer.js";
+import type { BalancerMemory, LoadBalancer } from "./load-balancer.js";
 import { MaglevLoadBalancer } from "./maglev.js";
 import { RandomLoadBalancer } from "./random.js";
 import type { RandomSource } from "./random-source.js";
@@ -20,6 +20,8 @@ export interface LoadBalancerOptions {
   readonly choiceCount?: number;
   readonly random?: RandomSource;
   readonly activeRequests?: ActiveRequests;
+  /** Kept by the caller across rebuilds of one cluster's balancer (round robin, least request). */
+  readonly memory?: BalancerMemory;
 }
 
 export type LoadBalancerFactory = (

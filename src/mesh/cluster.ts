@@ -8,7 +8,7 @@
  */
 import { ActiveRequests } from "../lb/active-requests.js";
 import { type Endpoint, normalizeEndpoints } from "../lb/endpoint.js";
-import type { LoadBalancer } from "../lb/load-balancer.js";
+import type { BalancerMemory, LoadBalancer } from "../lb/load-balancer.js";
 import { OutlierDetector, type OutlierStats } from "../lb/outlier-detector.js";
 import { type RandomSource, seededRandom } from "../lb/random-source.js";
 import { createLoadBalancer, HASHING_POLICIES } from "../lb/registry.js";
@@ -113,6 +113,8 @@ export class Cluster {
   #entries: readonly EndpointEntry[] = [];
   #pods = new Map<string, string>();
   #lb: LoadBalancer;
+  /** The balancer's seed and round robin position, kept across host updates as Envoy's balancer keeps them. */
+  #memory: BalancerMemory = {};
   #key = "";
   #outliers: OutlierDetector | undefined;
   /** The outlier configuration the detector was built for. */
@@ -182,6 +184,9 @@ export class Cluster {
 
   /** Applies a push; returns whether the balancer was rebuilt. */
   update(config: ClusterConfig, endpoints: readonly EndpointEntry[]): boolean {
+    // A changed cluster is a new cluster and balancer in Envoy (CDS), with a seed of its own; only
+    // endpoint changes (EDS) keep the balancer's memory.
+    if (JSON.stringify(config) !== JSON.stringify(this.config)) this.#memory = {};
     this.config = config;
     this.breakers.limits = config.circuitBreakers;
     this.poolSettings = poolSettingsOf(config, this.breakers);
@@ -214,6 +219,7 @@ export class Cluster {
         ...(this.config.tableSize === undefined ? {} : { tableSize: this.config.tableSize }),
         activeRequests: this.activeRequests,
         random: this.#random,
+        memory: this.#memory,
       },
       `cluster ${this.config.name}`,
     );
