@@ -467,12 +467,6 @@ async function startUp(): Promise<Up> {
   };
 }
 
-async function adminJson<T>(up: Up, path: string): Promise<T> {
-  const answer = await get(`${up.adminUrl}${path}`, false);
-  if (answer.status !== 200) throw new Error(`admin ${path}: ${answer.status} ${answer.body}`);
-  return JSON.parse(answer.body) as T;
-}
-
 /**
  * Fresh replicas before the measurement: `rollout restart` and wait for five new ready pods, so the
  * stores hold no sessions from the `up` runs' probes.
@@ -493,10 +487,9 @@ async function freshReplicas(up: Up, previous: readonly Replica[]): Promise<Repl
 async function replicasOf(up: Up): Promise<Replica[]> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const state = await adminJson<{ settled: boolean }>(up, "/api/v1");
-    const pods = await adminJson<{
-      items: { name: string; ready: boolean; address?: string; pid?: number }[];
-    }>(up, "/api/v1/pods");
+    const client = new ControlClient(up.adminUrl);
+    const state = await client.info();
+    const pods = await client.resource("pods");
     const ready = pods.items.filter((p) => p.ready && p.address && p.pid);
     if (state.settled && ready.length === REPLICAS) {
       return ready.map((p) => ({ name: p.name, address: p.address as string, pid: p.pid as number }));

@@ -99,6 +99,9 @@ const VARIABLES = {
 } as const;
 
 type Vars = typeof VARIABLES;
+/** Every environment variable the service reads: a pod in the local mesh is given these and no others. */
+export const CONFIG_VARIABLES: ReadonlySet<string> = new Set(Object.keys(VARIABLES));
+
 export type Config = { [K in keyof Vars]: z.output<Vars[K]["schema"]> };
 
 /** Validates the environment once; the first bad variable becomes one ERR_CONFIG line naming it. */

@@ -83,7 +83,10 @@ export const upCommand: Command = {
     });
     const out = process.stdout;
     out.write(`local mesh up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    out.write(`  gateway  ${mesh.gatewayUrl}\n  admin    ${mesh.adminUrl}\n  store    ${mesh.store}`);
+    out.write(
+      `  gateway    ${mesh.gatewayUrl}\n  admin      ${mesh.adminUrl} (token in ${mesh.admin.tokenFile})\n`,
+    );
+    out.write(`  dashboard  ${mesh.admin.dashboardUrl}\n  store      ${mesh.store}`);
     out.write(mesh.redisUrl ? ` (${mesh.redisUrl})\n\n` : "\n\n");
     const views = mesh.views();
     if (views.pods.length > 0) out.write(`${renderResource("pods", views, Date.now())}\n`);

@@ -35,6 +35,8 @@ const HISTORY_POINTS = 90;
 const UNWATCHED_MS = 15_000;
 /** A subscriber this far behind is cut off rather than buffered without bound. */
 const MAX_BUFFERED = 1024 * 1024;
+/** Open pages at once: each costs a tick's JSON every 500 ms, so more is refused (503, retry later). */
+export const MAX_SUBSCRIBERS = 16;
 const KIND_ORDER: readonly MeshKind[] = [
   "Deployment",
   "Service",
@@ -152,6 +154,16 @@ export class Dashboard {
   }
 
   async #subscribe(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.#subscribers.size >= MAX_SUBSCRIBERS) {
+      const text = `${JSON.stringify({ error: { code: "ERR_RUNTIME", message: `dashboard: ${MAX_SUBSCRIBERS} pages are open already` } })}\n`;
+      res.writeHead(503, {
+        "content-type": "application/json",
+        "retry-after": "5",
+        "content-length": Buffer.byteLength(text),
+      });
+      res.end(text);
+      return;
+    }
     const hello: HelloEvent = {
       admin: this.#mesh.adminUrl,
       gateway: this.#mesh.gatewayUrl,

@@ -6,13 +6,26 @@
  * in its Host header, so a web page cannot drive the mesh (CSRF, DNS rebinding). The dashboard
  * (src/dashboard) is served from `/` on the same origin, so its page passes these checks and no other
  * page does; its event stream is GET /api/v1/events.
+ *
+ * Everything under /api/ also needs the mesh's token (admin-token.ts): as a bearer token from the CLI,
+ * or as a cookie set when the dashboard is opened with `/?token=…`. Envoy's own read-only endpoints
+ * (/clusters, /config_dump, /stats/prometheus, /ready) stay open on loopback, as Envoy's admin is.
  */
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readCookie } from "../app/cookie-header.js";
 import { Dashboard } from "../dashboard/dashboard.js";
 import { isUserError, SessionAffinityError } from "../errors.js";
 import { parseManifests } from "../manifests/index.js";
+import {
+  ADMIN_TOKEN_COOKIE,
+  adminTokenFile,
+  newAdminToken,
+  removeAdminToken,
+  tokenMatches,
+  writeAdminToken,
+} from "./admin-token.js";
 import { configDump } from "./config-dump.js";
 import { RejectedManifestError } from "./control-plane.js";
 import type { Mesh } from "./mesh.js";
@@ -21,11 +34,14 @@ import { clustersText, prometheusText } from "./stats.js";
 import { RESOURCE_NAMES, type ResourceName } from "./views.js";
 
 const MAX_BODY = 4 * 1024 * 1024;
+/** Local clients only, a handful at a time (CLI verbs, a dashboard or two): more is a flood. */
+const MAX_CONNECTIONS = 128;
 
 class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly code: "ERR_USAGE" | "ERR_UNAUTHORIZED" = "ERR_USAGE",
   ) {
     super(message);
   }
@@ -36,15 +52,37 @@ export class AdminServer {
   readonly #server: Server;
   readonly #requestedPort: number;
   readonly #dashboard: Dashboard;
+  /** The control API's bearer token, new for every mesh. */
+  readonly token = newAdminToken();
   #port = 0;
 
   constructor(mesh: Mesh, port: number) {
     this.#mesh = mesh;
     this.#dashboard = new Dashboard(mesh);
     this.#requestedPort = port;
-    this.#server = createServer((req, res) => {
-      this.#handle(req, res).catch((err: unknown) => this.#error(res, err));
-    });
+    this.#server = createServer(
+      {
+        // Slow or idle clients are cut off as the gateway cuts them (slowloris), checked every second.
+        headersTimeout: 10_000,
+        requestTimeout: 30_000,
+        keepAliveTimeout: 5_000,
+        connectionsCheckingInterval: 1000,
+      },
+      (req, res) => {
+        this.#handle(req, res).catch((err: unknown) => this.#error(res, err));
+      },
+    );
+    this.#server.maxConnections = MAX_CONNECTIONS;
+  }
+
+  /** Where `up` wrote the token (only this user can read it). */
+  get tokenFile(): string {
+    return adminTokenFile(this.#port);
+  }
+
+  /** The dashboard's address with the token, which the page trades for a cookie at once. */
+  get dashboardUrl(): string {
+    return `${this.url}/?token=${this.token}`;
   }
 
   get port(): number {
@@ -67,9 +105,20 @@ export class AdminServer {
       );
     }
     this.#port = (this.#server.address() as AddressInfo).port;
+    try {
+      await writeAdminToken(this.#port, this.token);
+    } catch (err) {
+      this.#server.close();
+      throw new SessionAffinityError(
+        "ERR_RUNTIME",
+        `admin API: cannot write its token to ${this.tokenFile}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
   }
 
   async close(): Promise<void> {
+    await removeAdminToken(this.#port, this.token).catch(() => {});
     await this.#dashboard.close();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
@@ -93,7 +142,8 @@ export class AdminServer {
       return;
     }
     if (err instanceof HttpError) {
-      this.#json(res, err.status, { error: { code: "ERR_USAGE", message: err.message } });
+      if (err.status === 401) res.setHeader("www-authenticate", 'Bearer realm="session-affinity"');
+      this.#json(res, err.status, { error: { code: err.code, message: err.message } });
       return;
     }
     if (err instanceof SessionAffinityError) {
@@ -115,6 +165,31 @@ export class AdminServer {
     if (origin !== undefined && !allowed.some((a) => origin === `http://${a}`)) {
       throw new HttpError(403, `admin API: cross-origin request from ${origin} refused`);
     }
+  }
+
+  #checkToken(req: IncomingMessage): void {
+    const auth = req.headers.authorization;
+    const bearer = auth?.startsWith("Bearer ") ? auth.slice("Bearer ".length).trim() : undefined;
+    if (tokenMatches(this.token, bearer ?? readCookie(req.headers.cookie, ADMIN_TOKEN_COOKIE))) return;
+    throw new HttpError(
+      401,
+      `admin API: this request needs the mesh's token (Authorization: Bearer …), which \`up\` wrote to ${this.tokenFile}`,
+      "ERR_UNAUTHORIZED",
+    );
+  }
+
+  /** `/?token=…` from the address `up` printed: the token becomes a cookie and leaves the address bar. */
+  #openDashboard(res: ServerResponse, given: string | null): void {
+    if (!tokenMatches(this.token, given ?? undefined)) {
+      throw new HttpError(401, "admin API: that is not this mesh's token", "ERR_UNAUTHORIZED");
+    }
+    res.writeHead(303, {
+      location: "/",
+      "set-cookie": `${ADMIN_TOKEN_COOKIE}=${this.token}; Path=/; HttpOnly; SameSite=Strict`,
+      "cache-control": "no-store",
+      "content-length": 0,
+    });
+    res.end();
   }
 
   async #body(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -144,7 +219,10 @@ export class AdminServer {
     const url = new URL(req.url ?? "/", "http://admin");
     const path = url.pathname;
     const mesh = this.#mesh;
+    if (path.startsWith("/api/")) this.#checkToken(req);
     if (req.method === "GET" || req.method === "HEAD") {
+      if (path === "/" && url.searchParams.has("token"))
+        return this.#openDashboard(res, url.searchParams.get("token"));
       if (await this.#dashboard.get(path, req, res)) return;
       switch (path) {
         case "/ready":

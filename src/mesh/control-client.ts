@@ -7,6 +7,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type ErrorCode, SessionAffinityError } from "../errors.js";
 import type { Finding } from "../lint/index.js";
+import { readAdminToken } from "./admin-token.js";
 import { type ApplyResult, type ObjectOutcome, RejectedManifestError } from "./control-plane.js";
 import type { StoreName, StoreSwitch } from "./mesh.js";
 import type { ResourceName, ResourceViews } from "./views.js";
@@ -24,8 +25,10 @@ export interface MeshInfo {
 
 export class ControlClient {
   readonly baseUrl: string;
+  /** Given, or read once from the file `up` wrote for this admin port. */
+  #token: Promise<string | undefined>;
 
-  constructor(baseUrl = DEFAULT_ADMIN_URL) {
+  constructor(baseUrl = DEFAULT_ADMIN_URL, token?: string) {
     let url: URL;
     try {
       url = new URL(baseUrl);
@@ -35,16 +38,20 @@ export class ControlClient {
     if (url.protocol !== "http:")
       throw new SessionAffinityError("ERR_USAGE", `--admin ${baseUrl} must be an http:// URL`);
     this.baseUrl = url.origin;
+    const port = Number(url.port || 80);
+    this.#token = token === undefined ? readAdminToken(port) : Promise.resolve(token);
   }
 
   async #call<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
     let response: Response;
+    const token = await this.#token;
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    if (body !== undefined) headers["content-type"] = "application/json";
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
-        ...(body === undefined
-          ? {}
-          : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (err) {
       throw new SessionAffinityError(

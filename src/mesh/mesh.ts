@@ -115,8 +115,9 @@ export class Mesh {
     return this.admin.url;
   }
 
+  /** The store's address for output: a private server's password left out. */
   get redisUrl(): string | undefined {
-    return this.#redis?.url;
+    return this.#redis?.shownUrl;
   }
 
   get store(): StoreName {
@@ -153,7 +154,7 @@ export class Mesh {
     if (this.#stopping) throw new SessionAffinityError("ERR_RUNTIME", "the mesh is stopping");
     const previous = this.#store;
     if (store === previous) {
-      return { store, previous, restarted: [], ...(this.#redis ? { redisUrl: this.#redis.url } : {}) };
+      return { store, previous, restarted: [], ...(this.#redis ? { redisUrl: this.#redis.shownUrl } : {}) };
     }
     const old = this.#redis;
     const redis = store === "redis" ? await startRedisStore(this.#redisUrlOption) : undefined;
@@ -176,7 +177,7 @@ export class Mesh {
         .then(retire, retire)
         .catch(() => {});
     }
-    return { store, previous, restarted, ...(redis ? { redisUrl: redis.url } : {}) };
+    return { store, previous, restarted, ...(redis ? { redisUrl: redis.shownUrl } : {}) };
   }
 
   /**

@@ -2,9 +2,11 @@
  * The session store for `up --store redis`: REDIS_URL when it is set, otherwise a private
  * redis-server on a free loopback port that lives and dies with the mesh (no persistence, so a
  * restarted mesh starts with no sessions). Like the pods, it dies with the mesh even when the mesh is
- * SIGKILLed (see child-command.ts).
+ * SIGKILLed (see child-command.ts). It needs a random password, so other local users cannot read or
+ * forge sessions; its configuration goes in on standard input, where `ps` does not show it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { createConnection } from "node:net";
 import { SessionAffinityError } from "../errors.js";
@@ -12,7 +14,10 @@ import { diesWithParent, onPath } from "./child-command.js";
 import { freeLoopbackPort } from "./free-port.js";
 
 export interface RedisHandle {
+  /** The URL the pods connect with, password included. */
   readonly url: string;
+  /** The same without its password, for output. */
+  readonly shownUrl: string;
   /** Whether the mesh started this server (and so stops it). */
   readonly owned: boolean;
   readonly pid?: number;
@@ -33,7 +38,15 @@ function accepts(port: number): Promise<boolean> {
 }
 
 export async function startRedisStore(redisUrl: string | undefined, timeoutMs = 5000): Promise<RedisHandle> {
-  if (redisUrl) return { url: redisUrl, owned: false, stop: async () => {}, kill: () => {} };
+  if (redisUrl) {
+    return {
+      url: redisUrl,
+      shownUrl: withoutPassword(redisUrl),
+      owned: false,
+      stop: async () => {},
+      kill: () => {},
+    };
+  }
   const redisServer = onPath("redis-server");
   if (!redisServer) {
     throw new SessionAffinityError(
@@ -42,21 +55,23 @@ export async function startRedisStore(redisUrl: string | undefined, timeoutMs = 
     );
   }
   const port = await freeLoopbackPort();
+  const password = randomBytes(24).toString("hex");
   let child: ChildProcess;
   try {
-    const command = diesWithParent(redisServer, [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--protected-mode",
-      "yes",
-    ]);
-    child = spawn(command.file, [...command.args], { stdio: "ignore" });
+    const command = diesWithParent(redisServer, ["-"]);
+    child = spawn(command.file, [...command.args], { stdio: ["pipe", "ignore", "ignore"] });
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(
+      [
+        `port ${port}`,
+        "bind 127.0.0.1",
+        'save ""',
+        "appendonly no",
+        "protected-mode yes",
+        `requirepass ${password}`,
+        "",
+      ].join("\n"),
+    );
     await Promise.race([
       once(child, "spawn"),
       once(child, "error").then(([err]) => {
@@ -90,7 +105,8 @@ export async function startRedisStore(redisUrl: string | undefined, timeoutMs = 
     );
   }
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://:${password}@127.0.0.1:${port}`,
+    shownUrl: `redis://127.0.0.1:${port}`,
     owned: true,
     ...(child.pid === undefined ? {} : { pid: child.pid }),
     kill() {
@@ -105,4 +121,15 @@ export async function startRedisStore(redisUrl: string | undefined, timeoutMs = 
       }
     },
   };
+}
+
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === "") return url;
+    parsed.password = "";
+    return parsed.toString().replace(/\/$/, "");
+  } catch {
+    return url;
+  }
 }

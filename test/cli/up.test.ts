@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { ControlClient } from "../../src/mesh/control-client.js";
 import { ROOT, runCli } from "../helpers/mesh.js";
 import { alive } from "../helpers/process.js";
 
@@ -42,7 +43,7 @@ async function startUp(args: readonly string[]): Promise<RunningUp> {
 
 /** The pids of the pods that have a process, from the admin API. */
 async function podPids(admin: string): Promise<number[]> {
-  const state = (await (await fetch(`${admin}/api/v1/state`)).json()) as { pods: { pid?: number }[] };
+  const state = await new ControlClient(admin).state();
   return state.pods.map((p) => p.pid).filter((p): p is number => p !== undefined);
 }
 

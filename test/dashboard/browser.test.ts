@@ -81,7 +81,7 @@ describe("dashboard in Chromium", { skip, timeout: 240_000 }, () => {
   });
 
   it("shows the five pods and no rule", async () => {
-    await page.goto(mesh.adminUrl);
+    await page.goto(mesh.mesh.admin.dashboardUrl);
     await page.waitForFunction(() => document.querySelectorAll(".pods li.pod.ready").length === 5);
     await page.waitForSelector('[data-policy="none"]');
     assert.equal(await page.getByRole("button", { name: "No rule" }).getAttribute("aria-pressed"), "true");

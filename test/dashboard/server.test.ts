@@ -24,7 +24,7 @@ const hasRedis = spawnSync("redis-server", ["--version"], { stdio: "ignore" }).s
 async function post(mesh: TestMesh, path: string, body: unknown) {
   return fetch(`${mesh.adminUrl}${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...mesh.auth },
     body: JSON.stringify(body),
   });
 }
@@ -43,6 +43,7 @@ function rawStatus(url: string, method: string, headers: Record<string, string>,
 
 /** Reads server-sent events until `until` says stop (or the time is up). */
 async function readEvents(
+  mesh: TestMesh,
   url: string,
   until: (events: { event: string; data: unknown }[]) => boolean,
   timeoutMs = 10_000,
@@ -51,7 +52,7 @@ async function readEvents(
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const events: { event: string; data: unknown }[] = [];
   try {
-    const response = await fetch(url, { signal: controller.signal });
+    const response = await fetch(url, { signal: controller.signal, headers: mesh.auth });
     assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
     const decoder = new TextDecoder();
     let buffer = "";
@@ -131,7 +132,7 @@ describe("dashboard server", { timeout: 240_000 }, () => {
     assert.equal(foreign, 403);
     const form = await fetch(`${mesh.adminUrl}/api/v1/store`, {
       method: "POST",
-      headers: { "content-type": "text/plain" },
+      headers: { "content-type": "text/plain", ...mesh.auth },
       body: JSON.stringify({ store: "redis" }),
     });
     assert.equal(form.status, 415);
@@ -141,13 +142,14 @@ describe("dashboard server", { timeout: 240_000 }, () => {
     assert.equal((await post(mesh, "/api/v1/traffic", { clients: 99 })).status, 400);
     assert.equal(mesh.mesh.store, "memory");
     assert.equal(
-      ((await (await fetch(`${mesh.adminUrl}/api/v1/traffic`)).json()) as TrafficView).running,
+      ((await (await fetch(`${mesh.adminUrl}/api/v1/traffic`, { headers: mesh.auth })).json()) as TrafficView)
+        .running,
       false,
     );
   });
 
   it("streams hello, manifests and ticks with the pods and the policy", async () => {
-    const events = await readEvents(`${mesh.adminUrl}/api/v1/events`, (e) => e.length >= 4);
+    const events = await readEvents(mesh, `${mesh.adminUrl}/api/v1/events`, (e) => e.length >= 4);
     assert.deepEqual(
       events.slice(0, 3).map((e) => e.event),
       ["hello", "manifests", "tick"],
@@ -182,7 +184,7 @@ describe("dashboard server", { timeout: 240_000 }, () => {
       ).json()) as TrafficView;
       assert.equal(started.running, true);
       assert.equal(started.clients.length, 3);
-      const events = await readEvents(`${mesh.adminUrl}/api/v1/events`, (e) => {
+      const events = await readEvents(mesh, `${mesh.adminUrl}/api/v1/events`, (e) => {
         const last = e.filter((x) => x.event === "tick").at(-1)?.data as TickEvent | undefined;
         return last?.traffic.stickyShare === 1 && last.traffic.clients.every((c) => c.ok >= 6);
       });

@@ -19,6 +19,8 @@ export interface TestMesh {
   readonly mesh: Mesh;
   readonly gatewayUrl: string;
   readonly adminUrl: string;
+  /** The control API's Authorization header for this mesh. */
+  readonly auth: { readonly authorization: string };
   readonly client: ControlClient;
   /** A GET through the gateway; `jar` sends and stores cookies like a browser or curl -b/-c. */
   get(path: string, options?: RequestOptions): Promise<UserResponse>;
@@ -127,6 +129,7 @@ export async function startTestMesh(t: Disposer | undefined, options: MeshOption
     mesh,
     gatewayUrl: mesh.gatewayUrl,
     adminUrl: mesh.adminUrl,
+    auth: { authorization: `Bearer ${mesh.admin.token}` },
     client: new ControlClient(mesh.adminUrl),
     get: (path, requestOptions) => gatewayGet(mesh.gatewayUrl, path, requestOptions),
     cli: (...args) => runCli([...args, "--admin", mesh.adminUrl]),

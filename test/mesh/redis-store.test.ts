@@ -53,7 +53,7 @@ describe("--store redis: sessions outlive pods", () => {
 });
 
 describe("--store redis without REDIS_URL", () => {
-  it("starts its own redis-server on a free port and stops it with the mesh", async (t) => {
+  it("starts its own redis-server on a free port, behind a random password, and stops it with the mesh", async (t) => {
     const saved = process.env.REDIS_URL;
     delete process.env.REDIS_URL;
     t.after(() => {
@@ -74,6 +74,18 @@ describe("--store redis without REDIS_URL", () => {
         s.once("error", () => resolve(false));
       });
     assert.equal(await reachable(), true);
+    // Another local user reaches the port but not the sessions: every command needs the password.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = createConnection({ host: "127.0.0.1", port });
+      s.setEncoding("utf8");
+      s.once("data", (d: string) => {
+        s.destroy();
+        resolve(d);
+      });
+      s.once("error", reject);
+      s.write("GET anything\r\n");
+    });
+    assert.match(answer, /^-NOAUTH /);
     await tm.stop();
     assert.equal(await reachable(), false, "the private redis-server is gone");
   });

@@ -159,8 +159,11 @@ describe("the admin/control API against a hostile web page", () => {
     ];
     const revision = tm.mesh.controlPlane.revision;
     const outcomes: string[] = [];
+    // Each carries the token cookie, as a page on another local port would (127.0.0.1 is one site for
+    // SameSite): these refusals come from the origin and content-type rules, not from a missing token.
+    const cookie = `session-affinity-admin=${tm.mesh.admin.token}`;
     for (const a of attempts) {
-      const r = await rawPost(port, a.path, a.headers, a.body);
+      const r = await rawPost(port, a.path, { cookie, ...a.headers }, a.body);
       outcomes.push(`${a.what}: ${r.status}`);
       assert.ok(r.status === 403 || r.status === 415, `${a.what}: ${r.status} ${r.body}`);
       assert.equal(r.allowOrigin, undefined, `${a.what}: no CORS grant`);
@@ -175,7 +178,7 @@ describe("the admin/control API against a hostile web page", () => {
     assert.equal(tm.mesh.controlPlane.revision, revision, "nothing was applied");
     assert.equal(tm.mesh.controlPlane.list("Service").length, 0);
     // The same apply from the CLI's own client goes through: the refusals above are about the request's origin.
-    const ok = await rawPost(port, "/api/v1/apply", json, apply);
+    const ok = await rawPost(port, "/api/v1/apply", { ...json, ...tm.auth }, apply);
     assert.equal(ok.status, 200, ok.body);
     assert.equal(tm.mesh.controlPlane.list("Service").length, 1);
     await tm.client.delete("evil.yaml", OBJECT);

@@ -13,6 +13,8 @@ export interface Shot extends RequestLine {
 
 export interface LiveState {
   readonly connected: boolean;
+  /** The page has no token cookie (it was not opened from the address `up` printed). */
+  readonly unauthorized?: boolean;
   readonly hello?: HelloEvent;
   readonly manifests?: ManifestsEvent;
   readonly tick?: TickEvent;
@@ -41,7 +43,15 @@ export function useLiveState(): LiveState {
       const hello = s.hello && history ? { ...s.hello, history } : s.hello;
       return { ...s, tick, shots, connected: true, ...(hello ? { hello } : {}) };
     });
-    source.onerror = () => setState((s) => ({ ...s, connected: false }));
+    source.onerror = () => {
+      setState((s) => ({ ...s, connected: false }));
+      // An event stream does not say why it failed: ask once whether the token is what is missing.
+      void fetch("/api/v1").then((r) => {
+        if (r.status !== 401) return;
+        source.close();
+        setState((s) => ({ ...s, unauthorized: true }));
+      });
+    };
     return () => source.close();
   }, []);
   return state;

@@ -106,7 +106,11 @@ function App() {
         <h1>Session affinity · local mesh</h1>
         <p class="meta">
           <span class={live.connected ? "dot on" : "dot off"} aria-hidden="true" />
-          {live.connected ? "Live" : "Reconnecting…"}
+          {live.connected
+            ? "Live"
+            : live.unauthorized
+              ? "Not signed in: open the dashboard address that `session-affinity up` printed (it carries the mesh's token)"
+              : "Reconnecting…"}
           {hello ? (
             <>
               {" · gateway "}
