@@ -1,9 +1,13 @@
-import { type FieldPath, isPlainObject, type ManifestDocument } from "../manifests/index.js";
+import { hashKeyProblems } from "../lb/hash-key-syntax.js";
+import { type FieldPath, formatPath, isPlainObject, type ManifestDocument } from "../manifests/index.js";
+import { PRESENT_MATCH_REGEX, re2Problem } from "../mesh/re2.js";
 import { asArray, get, type Json, type LintContext } from "./context.js";
 
 /**
- * Istio's own DestinationRule checks (what `kubectl apply` gets back from istiod's validating
- * webhook), re-stated from istio/istio pkg/config/validation and the oneof fields of istio/api.
+ * Istio's own DestinationRule and VirtualService regex checks (what `kubectl apply` gets back from
+ * istiod's validating webhook), re-stated from istio/istio pkg/config/validation and the oneof
+ * fields of istio/api, and the hash keys Envoy would refuse or write into Set-Cookie
+ * (../lb/hash-key-syntax.ts, shared with the mesh's apply).
  */
 export function checkIstioValidation(ctx: LintContext): void {
   for (const rule of ctx.destinationRules) {
@@ -12,6 +16,44 @@ export function checkIstioValidation(ctx: LintContext): void {
     for (const [i, subset] of asArray(get(spec, "subsets")).entries()) {
       checkTrafficPolicy(ctx, rule, get(subset, "trafficPolicy"), ["spec", "subsets", i, "trafficPolicy"]);
     }
+  }
+  for (const vs of ctx.virtualServices) checkRegexes(ctx, vs);
+}
+
+const MATCH_STRINGS = ["uri", "scheme", "method", "authority"];
+const MATCH_MAPS = ["headers", "withoutHeaders", "queryParams"];
+
+/**
+ * Every regex istiod compiles in a VirtualService's http routes (virtualservice.go
+ * validateHTTPRouteMatchRequest, validateAllowOrigins, validateURIRegexRewrite).
+ */
+function checkRegexes(ctx: LintContext, vs: ManifestDocument): void {
+  const check = (value: unknown, path: FieldPath) => {
+    if (typeof value !== "string") return;
+    const problem = re2Problem(value);
+    if (problem !== undefined)
+      ctx.report(vs, path, "istio/regex", `VirtualService ${vs.name}: ${formatPath(path)} ${problem}`);
+  };
+  for (const [i, route] of asArray(get(vs.object, "spec", "http")).entries()) {
+    const routePath = ["spec", "http", i];
+    for (const [j, match] of asArray(get(route, "match")).entries()) {
+      const matchPath = [...routePath, "match", j];
+      for (const key of MATCH_STRINGS) check(get(match, key, "regex"), [...matchPath, key, "regex"]);
+      for (const key of MATCH_MAPS) {
+        const map = get(match, key);
+        if (!isPlainObject(map)) continue;
+        for (const [name, m] of Object.entries(map)) {
+          const regex = get(m, "regex");
+          // Istio skips "*" here and makes it present_match (route.go canBeConvertedToPresentMatch).
+          if (key === "withoutHeaders" && regex === PRESENT_MATCH_REGEX) continue;
+          check(regex, [...matchPath, key, name, "regex"]);
+        }
+      }
+    }
+    for (const [k, origin] of asArray(get(route, "corsPolicy", "allowOrigins")).entries())
+      check(get(origin, "regex"), [...routePath, "corsPolicy", "allowOrigins", k, "regex"]);
+    const rewrite: FieldPath = [...routePath, "rewrite", "uriRegexRewrite", "match"];
+    check(get(vs.object, ...rewrite), rewrite);
   }
 }
 
@@ -113,6 +155,15 @@ function checkLoadBalancer(ctx: LintContext, rule: ManifestDocument, lb: unknown
   }
 
   if (isPlainObject(hash.httpCookie)) checkCookie(ctx, rule, hash.httpCookie, [...hashPath, "httpCookie"]);
+  for (const problem of hashKeyProblems(hash)) {
+    const at = [...hashPath, ...problem.path];
+    ctx.report(
+      rule,
+      at,
+      problem.kind === "cookie" ? "envoy/cookie-syntax" : "envoy/hash-key-name",
+      `${where}: ${formatPath(at)} ${problem.message}`,
+    );
+  }
 
   const minimumRingSize = hash.minimumRingSize;
   if (typeof minimumRingSize === "number" && minimumRingSize !== 0) {

@@ -105,6 +105,24 @@ export const RULES = {
       "a duration (httpCookie.ttl, warmupDurationSecs) that is not protobuf duration text such as 1800s, or below 1ms",
     why: "Istio parses durations as protobuf Duration (seconds with an s suffix) and rejects others",
   },
+  "istio/regex": {
+    severity: "error",
+    summary:
+      "a VirtualService regex (match, corsPolicy.allowOrigins, uriRegexRewrite) that is empty, over 1024 bytes, or not RE2 syntax (backreferences, lookaround)",
+    why: "Istio's validation rejects it, and Envoy matches regexes with RE2 (istio/istio pkg/config/validation validateStringMatchRegexp, validateStringRegexp)",
+  },
+  "envoy/hash-key-name": {
+    severity: "error",
+    summary:
+      "a consistentHash httpHeaderName that is empty or holds NUL, CR or LF, or an empty httpQueryParameterName",
+    why: "Envoy rejects the route configuration (envoy/config/route/v3/route_components.proto HashPolicy Header.header_name, QueryParameter.name)",
+  },
+  "envoy/cookie-syntax": {
+    severity: "error",
+    summary:
+      "an httpCookie name or attribute name that is not an RFC 6265 token, or a path or attribute value with a control character, a non-ASCII character or ';'",
+    why: "Envoy writes them into Set-Cookie as they are (Http::Utility::makeSetCookieValue), so a CR or LF splits the response; Istio checks only that the name is set (RFC 6265 section 4.1.1)",
+  },
   "xref/service-selector": {
     severity: "error",
     summary: "a Service whose selector matches no workload's pod labels",

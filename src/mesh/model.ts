@@ -3,9 +3,12 @@
  * reader per kind; nothing downstream looks at raw YAML again. Fields the mesh cannot honour are
  * rejected here with the file, line, kind/name and field, so a manifest never half-works.
  */
+import { CONFIG_VARIABLES } from "../app/config.js";
 import { SessionAffinityError } from "../errors.js";
+import { hashKeyProblems } from "../lb/hash-key-syntax.js";
 import type { IstioConsistentHash } from "../lb/istio-hash-policy.js";
 import { type FieldPath, formatPath, isPlainObject, type ManifestDocument } from "../manifests/index.js";
+import { PRESENT_MATCH_REGEX, re2Problem } from "./re2.js";
 
 export const DEFAULT_NAMESPACE = "default";
 
@@ -356,6 +359,14 @@ function readDeployment(r: Reader): DeploymentModel {
   const env = r.array([...c, "env"]).map((_, i): EnvVar => {
     const p: FieldPath = [...c, "env", i];
     const name = r.requiredString([...p, "name"]);
+    // A pod is a process of this machine's user: a loader variable (NODE_OPTIONS, LD_PRELOAD, …) in an
+    // applied manifest would run any code as that user, so only the service's own variables pass.
+    if (!CONFIG_VARIABLES.has(name)) {
+      r.fail(
+        [...p, "name"],
+        `${name} is not a variable the session service reads; the local mesh gives pods only ${[...CONFIG_VARIABLES].join(", ")}`,
+      );
+    }
     const fieldRef = r.string([...p, "valueFrom", "fieldRef", "fieldPath"]);
     if (fieldRef !== undefined) return { name, fieldRef };
     if (r.object([...p, "valueFrom", "secretKeyRef"])) {
@@ -457,7 +468,8 @@ function readGateway(r: Reader): GatewayModel {
   };
 }
 
-function readStringMatch(r: Reader, path: FieldPath): StringMatch | undefined {
+/** `presentMatch`: withoutHeaders, where Istio takes regex "*" as present_match, not as RE2. */
+function readStringMatch(r: Reader, path: FieldPath, presentMatch = false): StringMatch | undefined {
   const value = r.object(path);
   if (!value) return undefined;
   r.only(path, ["exact", "prefix", "regex"], "the string match");
@@ -466,12 +478,9 @@ function readStringMatch(r: Reader, path: FieldPath): StringMatch | undefined {
     const v = r.string([...path, key]);
     if (v !== undefined) out[key] = v;
   }
-  if (out.regex !== undefined) {
-    try {
-      new RegExp(out.regex);
-    } catch {
-      r.fail([...path, "regex"], `${JSON.stringify(out.regex)} is not a regular expression`);
-    }
+  if (out.regex !== undefined && !(presentMatch && out.regex === PRESENT_MATCH_REGEX)) {
+    const problem = re2Problem(out.regex);
+    if (problem !== undefined) r.fail([...path, "regex"], problem);
   }
   return out;
 }
@@ -479,8 +488,10 @@ function readStringMatch(r: Reader, path: FieldPath): StringMatch | undefined {
 function readMatchMap(r: Reader, path: FieldPath): Record<string, StringMatch> | undefined {
   const value = r.object(path);
   if (!value) return undefined;
+  const presentMatch = path.at(-1) === "withoutHeaders";
   const out: Record<string, StringMatch> = {};
-  for (const key of Object.keys(value)) out[key.toLowerCase()] = readStringMatch(r, [...path, key]) ?? {};
+  for (const key of Object.keys(value))
+    out[key.toLowerCase()] = readStringMatch(r, [...path, key], presentMatch) ?? {};
   return out;
 }
 
@@ -691,6 +702,8 @@ function readLoadBalancer(r: Reader, path: FieldPath): LoadBalancerSettings | un
   );
   const simple = r.string([...path, "simple"]);
   const ch = r.object([...path, "consistentHash"]);
+  const [problem] = hashKeyProblems(ch);
+  if (problem) r.fail([...path, "consistentHash", ...problem.path], problem.message);
   return {
     ...(simple === undefined ? {} : { simple }),
     ...(ch ? { consistentHash: ch as LoadBalancerSettings["consistentHash"] } : {}),

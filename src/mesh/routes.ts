@@ -6,6 +6,7 @@
  */
 import type { GatewayConfig, RouteConfig, VirtualHostConfig } from "./gateway-config.js";
 import type { HttpMatch, StringMatch } from "./model.js";
+import { PRESENT_MATCH_REGEX, re2FullMatch } from "./re2.js";
 
 export interface RouteRequest {
   readonly method: string;
@@ -46,24 +47,17 @@ function stripPort(authority: string): string {
   return colon < 0 ? authority : authority.slice(0, colon);
 }
 
-const regexCache = new Map<string, RegExp>();
-
-/** Istio regexes are RE2 and must match the whole value. */
-function fullRegex(source: string, flags = ""): RegExp {
-  const key = `${flags}/${source}`;
-  let re = regexCache.get(key);
-  if (!re) {
-    re = new RegExp(`^(?:${source})$`, flags);
-    regexCache.set(key, re);
-  }
-  return re;
-}
-
+/**
+ * `ignoreCase` (ignoreUriCase) covers exact and prefix only: Envoy ignores case_sensitive for
+ * safe_regex (route_components.proto RouteMatch), so a regex is case-insensitive only with `(?i)`.
+ */
 export function stringMatches(match: StringMatch, value: string, ignoreCase = false): boolean {
   const v = ignoreCase ? value.toLowerCase() : value;
   if (match.exact !== undefined) return v === (ignoreCase ? match.exact.toLowerCase() : match.exact);
   if (match.prefix !== undefined) return v.startsWith(ignoreCase ? match.prefix.toLowerCase() : match.prefix);
-  if (match.regex !== undefined) return fullRegex(match.regex, ignoreCase ? "i" : "").test(value);
+  // Only withoutHeaders lets "*" through validation; Istio makes it Envoy's present_match.
+  if (match.regex === PRESENT_MATCH_REGEX) return true;
+  if (match.regex !== undefined) return re2FullMatch(match.regex, value);
   return true;
 }
 

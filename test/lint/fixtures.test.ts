@@ -39,6 +39,20 @@ const EXPECTED: Record<string, string[]> = {
     "58 DestinationRule/rings istio/ring-size-conflict DestinationRule rings: minimumRingSize 1024 is set together with ringHash",
     "63 DestinationRule/rings istio/empty-traffic-policy DestinationRule rings: trafficPolicy has no settings",
   ],
+  "virtual-service-regex.yaml": [
+    '15 VirtualService/web istio/regex VirtualService web: spec.http[0].match[0].uri.regex "/(\\\\w+)/\\\\1" is not RE2 syntax (invalid escape sequence: `\\1`)',
+    '16 VirtualService/web istio/regex VirtualService web: spec.http[0].match[1].uri.regex "/api(?=/v2)" is not RE2 syntax (invalid or unsupported Perl syntax: `(?=`)',
+    '18 VirtualService/web istio/regex VirtualService web: spec.http[0].match[1].headers.x-user.regex "(?<=id-)\\\\d+" is not RE2 syntax (invalid or unsupported Perl syntax: `(?<=`)',
+    "22 VirtualService/web istio/regex VirtualService web: spec.http[0].match[1].queryParams.v.regex must not be empty",
+    '26 VirtualService/web istio/regex VirtualService web: spec.http[0].corsPolicy.allowOrigins[0].regex "https://(?!evil).*" is not RE2 syntax (invalid or unsupported Perl syntax: `(?!`)',
+  ],
+  "hash-key-syntax.yaml": [
+    '18 DestinationRule/cookie envoy/cookie-syntax DestinationRule cookie: spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.name "sid\\r\\nSet-Cookie: admin=1" is not a token (letters, digits and !#$%&\'*+-.^_`|~), as RFC 6265 requires',
+    "19 DestinationRule/cookie envoy/cookie-syntax DestinationRule cookie: spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.path \"/; Domain=evil.example\" holds a control character, a non-ASCII character or ';', which RFC 6265 forbids there",
+    '21 DestinationRule/cookie envoy/cookie-syntax DestinationRule cookie: spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.attributes[0].name "Same Site" is not a token (letters, digits and !#$%&\'*+-.^_`|~), as RFC 6265 requires',
+    '26 DestinationRule/cookie envoy/hash-key-name DestinationRule cookie: spec.trafficPolicy.portLevelSettings[0].loadBalancer.consistentHash.httpHeaderName "x-user\\nx-evil" holds NUL, CR or LF, which a header name cannot',
+    "33 DestinationRule/cookie envoy/hash-key-name DestinationRule cookie: spec.subsets[0].trafficPolicy.loadBalancer.consistentHash.httpQueryParameterName must not be empty",
+  ],
   "broken-references.yaml": [
     '19 Service/web xref/target-port Service web: targetPort "web" is not a container port of Deployment/web (declared: http/8080)',
     "25 Service/api xref/service-selector Service api: selector app=api matches no pod template among Deployment/web",

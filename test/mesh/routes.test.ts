@@ -147,3 +147,65 @@ describe("routes", () => {
     );
   });
 });
+
+/**
+ * Envoy runs VirtualService regexes with RE2 (safe_regex, google_re2: linear time, full match), and
+ * Istio accepts only RE2 syntax (istio/istio pkg/config/validation validateStringMatchRegexp).
+ */
+describe("routes with RE2 regexes", () => {
+  const within = (ms: number, run: () => void) => {
+    const start = performance.now();
+    run();
+    const elapsed = performance.now() - start;
+    assert.ok(elapsed < ms, `took ${elapsed.toFixed(0)} ms`);
+  };
+
+  it("answer a nested-quantifier regex in linear time, where a backtracking RegExp takes seconds", () => {
+    // 30 characters keep a backtracking engine to seconds, so this fails rather than hangs.
+    within(1000, () =>
+      assert.equal(matches({ uri: { regex: "/(a+)+b" } }, req(`/${"a".repeat(30)}`)), false),
+    );
+    const long = `/${"a".repeat(5000)}`;
+    within(1000, () => {
+      assert.equal(matches({ uri: { regex: "/(a+)+b" } }, req(long)), false);
+      assert.equal(matches({ uri: { regex: "/(a+)+b" } }, req(`${long}b`)), true);
+      assert.equal(
+        matches({ headers: { "x-a": { regex: "(a|aa)+c" } } }, req("/", { headers: [["x-a", long]] })),
+        false,
+      );
+      assert.equal(matches({ queryParams: { q: { regex: "(a*)*b" } } }, req(`/?q=${long}`)), false);
+    });
+  });
+
+  it("route a long path through a nested-quantifier uri regex of an applied VirtualService quickly", () => {
+    const routed = gatewayConfigFromYaml(
+      YAML.replace('regex: "/items/[0-9]+"', 'regex: "/(a+)+b"'),
+      "redos.yaml",
+    );
+    for (const length of [30, 5000]) {
+      within(1000, () => {
+        const route = routeRequest(routed, req(`/${"a".repeat(length)}`, { method: "POST" }));
+        assert.equal(route, undefined);
+      });
+    }
+  });
+
+  it("take RE2 syntax: classes, (?i), named groups; a match is of the whole value", () => {
+    assert.equal(matches({ uri: { regex: "/v[[:digit:]]+/\\pL+" } }, req("/v2/users")), true);
+    assert.equal(matches({ uri: { regex: "(?i)/API/.*" } }, req("/api/x")), true);
+    assert.equal(matches({ uri: { regex: "/(?P<id>\\d+)" } }, req("/42")), true);
+    assert.equal(matches({ uri: { regex: "/a|/ab" } }, req("/ab")), true);
+    assert.equal(matches({ uri: { regex: "/a" } }, req("/ab")), false);
+  });
+
+  it("leave a uri regex case-sensitive under ignoreUriCase, as Envoy ignores case_sensitive for safe_regex", () => {
+    assert.equal(matches({ uri: { regex: "/API/.*" }, ignoreUriCase: true }, req("/api/x")), false);
+    assert.equal(matches({ uri: { exact: "/API/X" }, ignoreUriCase: true }, req("/api/x")), true);
+  });
+
+  it('treat withoutHeaders regex "*" as Istio\'s present_match', () => {
+    const m = { withoutHeaders: { "x-debug": { regex: "*" } } };
+    assert.equal(matches(m, req("/", { headers: [["x-debug", ""]] })), false);
+    assert.equal(matches(m, req("/")), true);
+  });
+});
