@@ -9,6 +9,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Cluster } from "./cluster.js";
 import type { DownstreamResponse } from "./downstream/downstream-response.js";
+import { RawResponse, refusedHeader } from "./downstream/raw-response.js";
 import type { RouteConfig } from "./gateway-config.js";
 import {
   type Affinity,
@@ -256,7 +257,7 @@ export class Exchange {
             this.#retry();
             return;
           }
-          this.#respond(head, address, started);
+          this.#respond(head, address, started, upstream, settle);
         },
         // Node holds the head back until the first body write, and Envoy forwards what it has at once:
         // a body still to come (a stream, a long poll) must not hold the head or the bytes so far.
@@ -333,7 +334,7 @@ export class Exchange {
     }
     const reply = upstreamFailureReply(failure.kind, failure.detail, this.#retries > 0);
     const flags = this.#retryOverflow && failure.kind !== "overflow" ? `${reply.flags},UO` : reply.flags;
-    this.#host.local(this.#res, 503, reply.body, flags);
+    this.#host.local(this.#res, reply.status, reply.body, flags);
     this.#finish();
   }
 
@@ -376,24 +377,53 @@ export class Exchange {
     this.#finish();
   }
 
-  #respond(head: ResponseHead, address: string, started: number): void {
+  #respond(
+    head: ResponseHead,
+    address: string,
+    started: number,
+    upstream: UpstreamRequest,
+    settle: () => void,
+  ): void {
     const out: string[] = [];
     const raw = head.headers;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i] as string;
       if (!DROP_RESPONSE.has(name.toLowerCase())) out.push(name, raw[i + 1] as string);
     }
+    // The response parser has refused every name and value Node would not write. The cookies the
+    // gateway adds are named by the configuration: they are checked here, before any of the head goes
+    // out (Node's writeHead would throw half-way, having already taken the status).
+    const upstreamHeaders = out.length;
     affinityResponseHeaders(this.#cluster, this.#affinity as Affinity, address, out);
+    this.#cluster.countResponse(address, head.status);
+    if (out.length > upstreamHeaders && refusedHeader(out, upstreamHeaders) !== undefined) {
+      this.#unwritable(upstream, settle);
+      return;
+    }
     out.push(
       "x-envoy-upstream-service-time",
       String(Math.round(performance.now() - started)),
       "server",
       "istio-envoy",
     );
-    this.#cluster.countResponse(address, head.status);
     this.#host.countUpstream(head.status);
     this.#closeIfBodyPending();
-    // The parser has refused every name and value Node would not write, so this cannot throw.
-    this.#res.writeHead(head.status, out);
+    const res = this.#res;
+    // Every header is known to be writable: the gateway's own writer need not look at them again.
+    if (res instanceof RawResponse) res.writeHead(head.status, out, out.length);
+    else res.writeHead(head.status, out);
+  }
+
+  /**
+   * The response head holds a header that cannot be written: this request fails alone, with the 502
+   * Envoy gives a response it cannot pass on (its router's protocol-error answer), and no part of
+   * the head goes out.
+   */
+  #unwritable(upstream: UpstreamRequest, settle: () => void): void {
+    upstream.abort();
+    settle();
+    const reply = upstreamFailureReply("protocol-error", "invalid response header", this.#retries > 0);
+    this.#local(reply.status, reply.body, reply.flags);
+    this.#finish();
   }
 }

@@ -16,10 +16,11 @@ import { SessionAffinityError } from "../errors.js";
 import { type RandomSource, seededRandom } from "../lb/random-source.js";
 import { type Cluster, statusClass } from "./cluster.js";
 import type { DownstreamResponse } from "./downstream/downstream-response.js";
+import { NodeConnections } from "./downstream/node-connections.js";
 import { RawConnection, type RawConnectionHost } from "./downstream/raw-connection.js";
 import type { RawResponse } from "./downstream/raw-response.js";
 import type { SimpleRequestHead } from "./downstream/request-head.js";
-import { type RequestView, requestView, simpleRequestView } from "./downstream/request-view.js";
+import { type Refusal, type RequestView, requestView, simpleRequestView } from "./downstream/request-view.js";
 import { Exchange, type ExchangeHost } from "./exchange.js";
 import type { GatewayConfig, RouteConfig } from "./gateway-config.js";
 import { pickDestination, routeRequest } from "./routes.js";
@@ -59,14 +60,6 @@ export interface DownstreamStats {
   /** Local replies by Envoy response flag. */
   responseFlags: Record<string, number>;
   byClass: Record<"1xx" | "2xx" | "3xx" | "4xx" | "5xx", number>;
-}
-
-/** A local reply refusing a request; `close` for a codec error, after which the connection closes. */
-interface Refusal {
-  readonly status: number;
-  readonly body: string;
-  readonly flags: string;
-  readonly close?: boolean;
 }
 
 /** Envoy's HTTP/1 default, which Istio leaves alone: 60 KiB of request headers. */
@@ -113,11 +106,11 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
   readonly retryBufferBytes: number;
   readonly #random: RandomSource;
   readonly #sockets = new Set<Socket>();
-  // Connections answered with `connection: close`: requests already pipelined behind are not served.
-  readonly #closing = new WeakSet<Socket>();
-  /** Responses under way per connection, and an upgrade waiting for them (Node hands it over early). */
-  readonly #inFlight = new WeakMap<Socket, number>();
-  readonly #waitingUpgrade = new WeakMap<Socket, () => void>();
+  /** The connections Node's parser reads: responses under way, closing ones, parse errors. */
+  readonly #connections = new NodeConnections((status, flags) => {
+    this.stats.rqTotal++;
+    this.countLocal(status, flags);
+  });
   readonly #guarded = new WeakSet<Socket>();
   #port = 0;
   readonly #nodeConnection: (socket: Socket) => void;
@@ -141,6 +134,8 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
         keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
         // Node's own limit (16 KiB) would refuse requests Envoy forwards.
         maxHeaderSize: MAX_REQUEST_HEADER_BYTES,
+        // Node would answer a head without Host itself and go on parsing what is pipelined behind it.
+        requireHostHeader: false,
         headersTimeout: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
         requestTimeout: options.requestTimeoutMs ?? 0,
         connectionsCheckingInterval: 1000,
@@ -157,6 +152,9 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     });
     this.#server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) =>
       this.#upgrade(req, socket, head),
+    );
+    this.#server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) =>
+      this.#connections.clientError(error, socket),
     );
     // Node's own connection handler runs only for connections handed to it (see RawConnection).
     const nodeListeners = this.#server.listeners("connection") as ((socket: Socket) => void)[];
@@ -252,20 +250,15 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
 
   /** A request Node's server parsed. */
   #handle(req: IncomingMessage, res: ServerResponse): void {
-    if (this.#closing.has(req.socket)) {
+    if (!this.#connections.request(req, res)) {
       // RFC 9112 §9.6: once a response says close, no later request on the connection is processed.
       req.resume();
       return;
     }
     const socket = req.socket;
-    this.#inFlight.set(socket, (this.#inFlight.get(socket) ?? 0) + 1);
-    res.once("close", () => {
-      const left = (this.#inFlight.get(socket) ?? 1) - 1;
-      this.#inFlight.set(socket, left);
-      if (left === 0) this.#waitingUpgrade.get(socket)?.();
-    });
-    const view = requestView(req.rawHeaders, req.url ?? "/");
-    this.#serve(req.method ?? "GET", socket, req, res, view, () => this.#closing.add(socket));
+    const method = req.method ?? "GET";
+    const view = requestView(req.rawHeaders, method, req.url ?? "/", req.httpVersion === "1.1");
+    this.#serve(method, socket, req, res, view, () => this.#connections.close(socket));
   }
 
   /** A request the gateway's own reader took: no body, no upgrade, and its connection is its own. */
@@ -314,22 +307,18 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
 
   /**
    * What Envoy decides before its router, in its order, for plain requests and upgrades alike: the
-   * header limits, one Host, a normalizable path, a matching route, and for an upgrade (`upgrade`
-   * is its protocol) a configured kind; then the route's destination cluster, drawn for weighted
-   * routes. The route and cluster the request takes, or the local reply that refuses it.
+   * head's own refusals (request-view.ts), a matching route, and for an upgrade (`upgrade` is its
+   * protocol) a configured kind; then the route's destination cluster, drawn for weighted routes.
+   * The route and cluster the request takes, or the local reply that refuses it.
    */
   #admit(
     method: string,
     view: RequestView,
     upgrade: string | undefined,
   ): { route: RouteConfig; cluster: Cluster; path: string } | Refusal {
-    if (view.tooManyHeaders)
-      return { status: 431, body: "Request Header Fields Too Large", flags: "DPE", close: true };
-    // RFC 9112 §3.2: more than one Host is a 400. Node keeps the first for routing but the raw headers
-    // would carry both upstream, where a server that reads the last one sees another virtual host.
-    if (view.hosts > 1) return { status: 400, body: "", flags: "DPE", close: true };
-    const path = view.path;
-    if (path === undefined) return { status: 400, body: "", flags: "" };
+    if (view.refusal !== undefined) return view.refusal;
+    // A head nothing refuses has a normalized path.
+    const path = view.path as string;
     const { config, clusters } = this.#options.snapshot();
     const route = routeRequest(config, {
       method,
@@ -369,13 +358,10 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
       socket.on("error", () => {});
     }
     // RFC 9112 §9.6: after a response that said close, nothing more on the connection is served.
-    if (this.#closing.has(socket)) return;
+    if (this.#connections.closing(socket)) return;
     // Pipelined behind a request still being answered: Envoy reads it only once that answer is out.
-    if ((this.#inFlight.get(socket) ?? 0) > 0) {
-      this.#waitingUpgrade.set(socket, () => {
-        this.#waitingUpgrade.delete(socket);
-        this.#upgrade(req, socket, early);
-      });
+    if (this.#connections.answering(socket)) {
+      this.#connections.afterAnswers(socket, () => this.#upgrade(req, socket, early));
       return;
     }
     const protocol = (req.headers.upgrade ?? "").trim().toLowerCase();
@@ -387,8 +373,9 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     this.stats.rqTotal++;
     this.stats.rqActive++;
     socket.once("close", () => this.stats.rqActive--);
-    const view = requestView(req.rawHeaders, req.url ?? "/");
-    const admitted = this.#admit(req.method ?? "GET", view, protocol);
+    const method = req.method ?? "GET";
+    const view = requestView(req.rawHeaders, method, req.url ?? "/", req.httpVersion === "1.1");
+    const admitted = this.#admit(method, view, protocol);
     if ("status" in admitted) {
       this.countLocal(admitted.status, admitted.flags);
       writeLocalReply(socket, admitted.status, admitted.body);
@@ -396,7 +383,7 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     }
     const { route, cluster, path } = admitted;
     new UpgradeExchange(this, socket, early, route, cluster, {
-      method: req.method ?? "GET",
+      method,
       path,
       headers: view.headers,
     }).start();

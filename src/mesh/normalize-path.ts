@@ -19,22 +19,6 @@
  */
 
 const UNRESERVED = /^[A-Za-z0-9\-_~]$/;
-const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)(.*)$/i;
-
-/**
- * The path of a request target, and the authority of an absolute-form one (`GET http://h/p`), which
- * Envoy's HTTP/1 codec takes as `:authority` and `:path`; undefined when an absolute URL names no host.
- * Other targets (origin-form, `*`) are the path as they are.
- */
-export function requestTarget(target: string): { path: string; authority?: string } | undefined {
-  if (target.startsWith("/")) return { path: target };
-  const absolute = ABSOLUTE_FORM.exec(target);
-  if (!absolute) return { path: target };
-  const authority = absolute[1] as string;
-  if (authority === "") return undefined;
-  const rest = absolute[2] as string;
-  return { path: rest.startsWith("/") ? rest : `/${rest}`, authority };
-}
 
 /** Characters the canonicalizer escapes when they appear literally in a path. */
 function mustEscape(code: number): boolean {

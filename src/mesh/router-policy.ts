@@ -171,12 +171,16 @@ const FAILURE_FLAGS: Record<UpstreamFailureKind, string> = {
   overflow: "UO",
 };
 
-/** Envoy's local reply body for a failed attempt that gets no further retry. */
+/**
+ * Envoy's local reply for a failed attempt that gets no further retry: 503, but 502 for a protocol
+ * error (a response that could not be parsed or passed on), which Envoy answers 502 since the runtime
+ * guard `return_502_for_upstream_protocol_errors` went.
+ */
 export function upstreamFailureReply(
   kind: UpstreamFailureKind,
   detail: string,
   retried: boolean,
-): { body: string; flags: string } {
+): { status: number; body: string; flags: string } {
   const reason = retried ? "retried and the latest reset reason" : "reset reason";
   // The pool gives up on a connect after the cluster's connect timeout with ETIMEDOUT.
   const text =
@@ -190,6 +194,7 @@ export function upstreamFailureReply(
             ? "overflow"
             : "protocol error";
   return {
+    status: kind === "protocol-error" ? 502 : 503,
     body: `upstream connect error or disconnect/reset before headers. ${reason}: ${text}`,
     flags: FAILURE_FLAGS[kind],
   };

@@ -12,6 +12,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { Cluster } from "./cluster.js";
+import { refusedHeader } from "./downstream/raw-response.js";
 import { DROP_RESPONSE } from "./exchange.js";
 import type { RouteConfig } from "./gateway-config.js";
 import {
@@ -296,10 +297,11 @@ export class UpgradeExchange implements ConnectionUser {
       this.#retry();
       return;
     }
-    this.#answered(head.status);
     const out: string[] = [];
     const date = filtered(head.headers, DROP_REFUSAL, out);
     affinityResponseHeaders(this.#cluster, this.#affinity as Affinity, this.#address, out);
+    if (!this.#writable(out, head.status)) return;
+    this.#answered(head.status);
     if (!date) out.push("date", new Date().toUTCString());
     out.push("server", "istio-envoy", "connection", "close");
     if (head.status < 400) {
@@ -321,11 +323,12 @@ export class UpgradeExchange implements ConnectionUser {
     const head = this.#pending101;
     const upstream = this.#connection?.socket;
     if (!head || !upstream || this.#done) return;
-    this.#answered(101);
-    this.#tunnel = true;
     const out: string[] = [];
     const date = filtered(head.headers, DROP_101, out);
     affinityResponseHeaders(this.#cluster, this.#affinity as Affinity, this.#address, out);
+    if (!this.#writable(out, 101)) return;
+    this.#answered(101);
+    this.#tunnel = true;
     if (!date) out.push("date", new Date().toUTCString());
     out.push("server", "istio-envoy");
     writeRawResponse(this.#downstream, 101, out);
@@ -333,6 +336,21 @@ export class UpgradeExchange implements ConnectionUser {
     for (const chunk of this.#early.splice(0)) upstream.write(chunk);
     this.#earlyBytes = 0;
     this.#downstream.resume();
+  }
+
+  /**
+   * Whether the head going down can be written as it is. A header that cannot (a cookie named by the
+   * configuration with CR or LF, say) fails the handshake with Envoy's 502 for a response it cannot
+   * pass on, and the upstream connection goes; no part of the head is written.
+   */
+  #writable(out: readonly string[], status: number): boolean {
+    if (refusedHeader(out) === undefined) return true;
+    // The host answered; only its answer cannot go down.
+    this.#cluster.countResponse(this.#address, status);
+    this.#dropConnection();
+    const reply = upstreamFailureReply("protocol-error", "invalid response header", this.#retries > 0);
+    this.#local(reply.status, reply.body, reply.flags);
+    return false;
   }
 
   /** Books a response from upstream; the route timeout ends here. */
@@ -370,7 +388,7 @@ export class UpgradeExchange implements ConnectionUser {
       return;
     }
     const reply = upstreamFailureReply(kind, detail, this.#retries > 0);
-    this.#local(503, reply.body, reply.flags);
+    this.#local(reply.status, reply.body, reply.flags);
   }
 
   #canRetry(): boolean {

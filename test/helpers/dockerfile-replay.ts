@@ -239,6 +239,12 @@ async function runStep(
     return { command, stdout, stderr };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${where}: RUN ${command} failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+    // Offline, npm needs every package's registry entry in its cache, which `npm ci` leaves there.
+    const hint = /ENOTCACHED/.test(e.stderr ?? "")
+      ? " (npm's cache lacks a package: run `npm ci` first)"
+      : "";
+    throw new Error(
+      `${where}: RUN ${command} failed${hint}: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`,
+    );
   }
 }

@@ -619,13 +619,13 @@ describe("ingress gateway: retries and failures", { timeout: 60_000 }, () => {
     );
   });
 
-  it("answers 503 UPE to a malformed upstream response without retrying it", async (t) => {
+  it("answers 502 UPE to a malformed upstream response without retrying it", async (t) => {
     const broken = await tcpUpstream(t, (socket) =>
       socket.once("data", () => socket.write("HTTP/1.1 200 OK\r\nbad header\r\n\r\n")),
     );
     const gw = await startGateway(t, [broken.address]);
     const reply = await call(gw.port);
-    assert.equal(reply.status, 503);
+    assert.equal(reply.status, 502);
     assert.equal(
       reply.body.toString(),
       "upstream connect error or disconnect/reset before headers. reset reason: protocol error",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { normalizePath, requestTarget } from "../../src/mesh/normalize-path.js";
+import { normalizePath } from "../../src/mesh/normalize-path.js";
 
 describe("normalizePath (Envoy's normalize_path, Istio's default BASE)", () => {
   it("leaves paths that are already canonical alone, query included", () => {
@@ -113,17 +113,5 @@ describe("normalizePath (Envoy's normalize_path, Istio's default BASE)", () => {
       }),
       { numRuns: 500 },
     );
-  });
-
-  it("splits an absolute-form target into authority and path, as Envoy's HTTP/1 codec does", () => {
-    assert.deepEqual(requestTarget("/user?x=1"), { path: "/user?x=1" });
-    assert.deepEqual(requestTarget("http://example.com:8080/a/b?x=1"), {
-      path: "/a/b?x=1",
-      authority: "example.com:8080",
-    });
-    assert.deepEqual(requestTarget("HTTP://example.com"), { path: "/", authority: "example.com" });
-    assert.deepEqual(requestTarget("http://example.com?x"), { path: "/?x", authority: "example.com" });
-    assert.equal(requestTarget("http:///nohost"), undefined);
-    assert.deepEqual(requestTarget("*"), { path: "*" });
   });
 });

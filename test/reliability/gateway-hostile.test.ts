@@ -138,7 +138,7 @@ describe("hostile clients against the ingress gateway", () => {
     });
   });
 
-  it("request-smuggling forms are refused with 400, and nothing behind them is forwarded", async () => {
+  it("request-smuggling forms are refused (400, 501 for a transfer coding), and nothing behind them is forwarded", async () => {
     // Each would let two parsers disagree on where the request ends; SMUGGLED is what a desync would run.
     const forms: Record<string, string> = {
       "Content-Length with Transfer-Encoding": `POST /user HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n${SMUGGLED}`,
@@ -165,6 +165,15 @@ describe("hostile clients against the ingress gateway", () => {
       "two Host headers": `GET /user HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n${SMUGGLED}`,
       "no Host": "GET /user HTTP/1.1\r\n\r\n",
     };
+    // As Envoy answers them: a transfer coding other than `chunked` is 501 (codec_impl.cc,
+    // http1.invalid_transfer_encoding); an HTTP/1.0 request is served and ends its connection, so
+    // what follows it is never read (the replica answers POST /user 405).
+    const expected: Record<string, number> = {
+      "Transfer-Encoding xchunked": 501,
+      "Transfer-Encoding chunked, identity": 501,
+      "two Transfer-Encoding": 501,
+      "HTTP/1.0 chunked": 405,
+    };
     const upstreamBefore = await upstreamRequests(tm);
     const outcomes: string[] = [];
     for (const [name, payload] of Object.entries(forms)) {
@@ -173,8 +182,8 @@ describe("hostile clients against the ingress gateway", () => {
       outcomes.push(
         `${name}: ${r.status} (${responses.length} response${responses.length === 1 ? "" : "s"})`,
       );
-      assert.equal(r.status, 400, `${name}: ${r.text.slice(0, 80)}`);
-      assert.equal(responses.length, 1, `${name}: the connection is closed after the 400`);
+      assert.equal(r.status, expected[name] ?? 400, `${name}: ${r.text.slice(0, 80)}`);
+      assert.equal(responses.length, 1, `${name}: the connection is closed after the answer`);
     }
     // A valid chunked request followed by a pipelined one: both parsers agree, two answers in order.
     const pipelined = await rawExchange(
@@ -195,7 +204,7 @@ describe("hostile clients against the ingress gateway", () => {
       requests: Object.keys(forms).length + 1,
       failed: 0,
       sessionsLost: 0,
-      notes: `every form 400 and closed, nothing forwarded behind it: ${Object.keys(forms).join("; ")}`,
+      notes: `every form refused (400, or 501 for a transfer coding) or, for HTTP/1.0, answered, and closed; nothing forwarded behind it: ${Object.keys(forms).join("; ")}`,
     });
   });
 

@@ -5,6 +5,8 @@
  * `Transfer-Encoding: chunked` when there is no Content-Length and the status has a body), so a
  * client cannot tell which of the two answered. What Node's writable machinery costs per response
  * is what this saves: the head and a body that ends in one go leave in a single write.
+ * A header Node would refuse to write (a name that is not a token, a value with CR, LF, NUL or another
+ * control) is refused the same way, with Node's error: a head is never split by what it carries.
  */
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
@@ -27,6 +29,31 @@ function utcDate(): string {
     dateText = new Date(second * 1000).toUTCString();
   }
   return dateText;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Node's `checkInvalidHeaderChar`: anything but HTAB, visible ASCII, space and obs-text. */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+function headerError(code: string, message: string): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new TypeError(message);
+  error.code = code;
+  return error;
+}
+
+/**
+ * The error Node's `ServerResponse.writeHead` throws for the first header in `headers` (flattened
+ * name/value pairs) from index `from` on that it refuses; undefined when it would write them all.
+ */
+export function refusedHeader(headers: readonly string[], from = 0): NodeJS.ErrnoException | undefined {
+  for (let i = from; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (!TOKEN.test(name))
+      return headerError("ERR_INVALID_HTTP_TOKEN", `Header name must be a valid HTTP token ["${name}"]`);
+    if (INVALID_VALUE.test(headers[i + 1] as string))
+      return headerError("ERR_INVALID_CHAR", `Invalid character in header content ["${name}"]`);
+  }
+  return undefined;
 }
 
 const LAST_CHUNK = "0\r\n\r\n";
@@ -57,7 +84,14 @@ export class RawResponse implements DownstreamResponse {
     this.#keepAliveHeader = `Connection: keep-alive\r\nKeep-Alive: timeout=${Math.floor(keepAliveTimeoutMs / 1000)}\r\n`;
   }
 
-  writeHead(status: number, headers: string[]): this {
+  /**
+   * Throws as Node's would for a header it refuses, writing nothing. `checked`: the headers before
+   * that index are known to be writable (the caller has held them to the same rules), so a forwarded
+   * response is not scanned twice.
+   */
+  writeHead(status: number, headers: string[], checked = 0): this {
+    const refused = refusedHeader(headers, checked);
+    if (refused !== undefined) throw refused;
     let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "unknown"}\r\n`;
     let length = false;
     let date = false;
