@@ -5,8 +5,11 @@ import {
   type ManifestSet,
   objectRef,
 } from "../manifests/index.js";
+import { asArray, get } from "../manifests/json-path.js";
 import { RULES, type RuleId } from "./rules.js";
 import type { Finding } from "./types.js";
+
+export { asArray, get };
 
 export type Json = Record<string, unknown>;
 
@@ -43,6 +46,8 @@ const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Repli
 export class LintContext {
   readonly documents: readonly ManifestDocument[];
   readonly findings: Finding[] = [];
+  /** Documents with an error finding so far. */
+  readonly #rejected = new WeakSet<ManifestDocument>();
   readonly services: readonly ManifestDocument[];
   readonly workloads: readonly Workload[];
   readonly gateways: readonly ManifestDocument[];
@@ -73,6 +78,7 @@ export class LintContext {
 
   /** Records a finding on `doc` at `path`; the rule's reason is appended to `detail`. */
   report(doc: ManifestDocument, path: FieldPath, ruleId: RuleId, detail: string): void {
+    if (RULES[ruleId].severity === "error") this.#rejected.add(doc);
     this.reportAt({ file: doc.file, line: doc.lineOf(path), kind: doc.kind, name: doc.name }, ruleId, detail);
   }
 
@@ -83,6 +89,11 @@ export class LintContext {
   ): void {
     const rule = RULES[ruleId];
     this.findings.push({ ...where, ruleId, severity: rule.severity, message: `${detail} — ${rule.why}` });
+  }
+
+  /** Whether an error has been reported on `doc` so far (the rules run in admission order). */
+  hasError(doc: ManifestDocument): boolean {
+    return this.#rejected.has(doc);
   }
 
   /** Workloads whose pods a Service's selector picks. */
@@ -205,19 +216,6 @@ function toWorkload(doc: ManifestDocument): Workload | undefined {
 }
 
 /** A value inside nested plain objects, or undefined as soon as a step is missing. */
-export function get(value: unknown, ...path: (string | number)[]): unknown {
-  let node = value;
-  for (const segment of path) {
-    if (node === null || typeof node !== "object") return undefined;
-    node = (node as Record<string | number, unknown>)[segment];
-  }
-  return node;
-}
-
-export function asArray(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
 export function stringMap(value: unknown): Record<string, string> {
   if (!isPlainObject(value)) return {};
   const out: Record<string, string> = {};

@@ -53,63 +53,23 @@ export const RULES = {
     summary: "a kind for which no schema is bundled",
     why: "its fields were not checked",
   },
-  "istio/cookie-name": {
-    severity: "error",
-    summary: "consistentHash.httpCookie without a name",
-    why: "Istio's validation rejects it (istio/istio pkg/config/validation validateLoadBalancer)",
-  },
-  "istio/cookie-attribute": {
-    severity: "error",
-    summary: "httpCookie.attributes with an empty or repeated name",
-    why: "Istio's validation rejects it (istio/istio validateLoadBalancer)",
-  },
-  "istio/one-hash-key": {
+  "istio/crd-rule": {
     severity: "error",
     summary:
-      "consistentHash with zero or several of httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName, or both ringHash and maglev",
-    why: "these are oneof fields in Istio's API; the CRD schema rejects more than one (istio/api destination_rule.proto)",
+      "a value an Istio CRD's CEL rule refuses (a duration under 1ms or not a duration, a wildcard in a workload selector, two certificate sources on a Gateway server)",
+    why: "the API server refuses the object before Istio sees it (istio/istio manifests/charts/base/files/crd-all.gen.yaml x-kubernetes-validations)",
   },
-  "istio/one-lb-policy": {
+  "istio/webhook": {
     severity: "error",
-    summary: "loadBalancer with both simple and consistentHash",
-    why: "lbPolicy is a oneof in Istio's API; the CRD schema rejects both (istio/api destination_rule.proto)",
+    summary:
+      "a DestinationRule, VirtualService or Gateway that istiod's validating webhook refuses, with its message",
+    why: '`kubectl apply` fails with `admission webhook "validation.istio.io" denied the request` (istio/istio pkg/config/validation)',
   },
-  "istio/minimum-ring-size-deprecated": {
+  "istio/webhook-warning": {
     severity: "warning",
-    summary: "the deprecated consistentHash.minimumRingSize",
-    why: "Istio warns on it; use ringHash.minimumRingSize (istio/istio validateLoadBalancer)",
-  },
-  "istio/ring-size-conflict": {
-    severity: "error",
-    summary: "minimumRingSize together with ringHash or maglev",
-    why: "Istio's validation rejects the combination (istio/istio validateLoadBalancer)",
-  },
-  "istio/maglev-table-size": {
-    severity: "error",
-    summary: "maglev.tableSize missing, zero, not prime, or 5000011 or more",
-    why: "Istio's validation rejects it and Envoy needs a prime table size (istio/istio validateLoadBalancer; Envoy maglev_lb)",
-  },
-  "istio/empty-traffic-policy": {
-    severity: "error",
-    summary: "a trafficPolicy or portLevelSettings entry with no settings",
-    why: "Istio's validation rejects empty traffic policies (istio/istio validateTrafficPolicy)",
-  },
-  "istio/port-level-port": {
-    severity: "error",
-    summary: "a portLevelSettings entry without port",
-    why: "Istio's validation rejects it (istio/istio validatePortTrafficPolicies)",
-  },
-  "istio/duration": {
-    severity: "error",
     summary:
-      "a duration (httpCookie.ttl, warmupDurationSecs) that is not protobuf duration text such as 1800s, or below 1ms",
-    why: "Istio parses durations as protobuf Duration (seconds with an s suffix) and rejects others",
-  },
-  "istio/regex": {
-    severity: "error",
-    summary:
-      "a VirtualService regex (match, corsPolicy.allowOrigins, uriRegexRewrite) that is empty, over 1024 bytes, or not RE2 syntax (backreferences, lookaround)",
-    why: "Istio's validation rejects it, and Envoy matches regexes with RE2 (istio/istio pkg/config/validation validateStringMatchRegexp, validateStringRegexp)",
+      "a setting istiod's validating webhook accepts with a warning (deprecated fields, unused rules, ignored certificates)",
+    why: "`kubectl apply` prints it as `Warning:` and applies the object (istio/istio pkg/config/validation)",
   },
   "envoy/hash-key-name": {
     severity: "error",

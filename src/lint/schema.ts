@@ -1,4 +1,5 @@
 import { type ManifestSet, objectRef, validateSchema } from "../manifests/index.js";
+import { crdRuleFindings } from "../validation/index.js";
 import type { LintContext } from "./context.js";
 
 /** Rules on the manifests' shape: YAML, identity, duplicates, and each object against its schema. */
@@ -38,6 +39,11 @@ export async function checkSchema(ctx: LintContext, set: ManifestSet): Promise<v
         issue.code === "unknown-field" ? "schema/unknown-field" : "schema/invalid",
         issue.message,
       );
+    }
+    // The CRD's CEL rules, which the API server checks with the schema (Istio's kinds only).
+    if (doc.apiVersion.startsWith("networking.istio.io/")) {
+      for (const f of crdRuleFindings(doc.kind, doc.object))
+        ctx.report(doc, f.path, "istio/crd-rule", f.message);
     }
   }
 }

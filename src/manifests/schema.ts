@@ -40,17 +40,23 @@ const KUBERNETES_GROUPS = new Set([
   "discovery.k8s.io",
 ]);
 
-/** Istio publishes v1 with the same schema as v1beta1; the models package has no v1 yet. */
-const ISTIO_VERSION_ALIASES: Record<string, string> = { v1: "v1beta1" };
+/**
+ * The Istio release whose CRD schemas @kubernetes-models/istio was generated from (its package.json
+ * names crd-all.gen.yaml of this tag). For DestinationRule, VirtualService and Gateway they equal
+ * those of the emulated Istio (../validation/index.ts): the schemas did not change between the two.
+ */
+export const ISTIO_SCHEMA_RELEASE = "1.29.2";
 
 /**
- * Fields newer than the Istio schema bundled with @kubernetes-models/istio 2.x; kept out of the
- * unknown-field report. Each entry is "<parent key>.<field>".
+ * Fields of networking.istio.io newer than the emulated Istio 1.30 (istio/api after 1.30: on master
+ * since 2026-08), by "<parent key>.<field>": still unknown here, but said to be newer.
  */
-const NEWER_ISTIO_FIELDS = new Set([
-  "httpCookie.attributes",
-  "trafficPolicy.proxyProtocol",
-  "trafficPolicy.retryBudget",
+const NEWER_ISTIO_FIELDS: ReadonlyMap<string, string> = new Map([
+  ["http.http2KeepAlive", "1.31"],
+  ["loadBalancer.backendUtilization", "1.31"],
+  ["loadBalancer.zoneAwareLbSetting", "1.31"],
+  ["outlierDetection.outlierDetectionHttpErrorCodes", "1.31"],
+  ["tls.insecureSkipVerify", "1.31"],
 ]);
 
 const modules = new Map<string, Promise<Record<string, unknown> | undefined>>();
@@ -65,11 +71,7 @@ function moduleFor(apiVersion: string): { specifier: string; schemaVersion: stri
     };
   }
   if (group === "networking.istio.io") {
-    const schemaVersion = ISTIO_VERSION_ALIASES[version] ?? version;
-    return {
-      specifier: `@kubernetes-models/istio/${group}/${schemaVersion}`,
-      schemaVersion: `${group}/${schemaVersion}`,
-    };
+    return { specifier: `@kubernetes-models/istio/${group}/${version}`, schemaVersion: apiVersion };
   }
   return undefined;
 }
@@ -172,15 +174,16 @@ class ReadRecorder {
       const freeForm = reads.enumerated || reads.keys.size === 0;
       for (const [key, child] of Object.entries(value)) {
         if (!freeForm && !reads.keys.has(key)) {
+          const fieldPath = [...path, key];
           const parent = path.findLast((p) => typeof p === "string");
-          if (!NEWER_ISTIO_FIELDS.has(`${parent}.${key}`)) {
-            const fieldPath = [...path, key];
-            issues.push({
-              code: "unknown-field",
-              path: fieldPath,
-              message: `unknown field "${formatPath(fieldPath)}"`,
-            });
-          }
+          const newer = NEWER_ISTIO_FIELDS.get(`${parent}.${key}`);
+          issues.push({
+            code: "unknown-field",
+            path: fieldPath,
+            message: newer
+              ? `unknown field "${formatPath(fieldPath)}": it came with Istio ${newer}, after the Istio 1.30 emulated here`
+              : `unknown field "${formatPath(fieldPath)}"`,
+          });
           continue;
         }
         visit(child, [...path, key], depth + 1);
@@ -207,15 +210,28 @@ const BRANCH = /\/(oneOf|anyOf|allOf|not)\//;
  * spot, and the oneOf error stands for them otherwise.
  */
 function toIssues(errors: readonly AjvError[], object: Readonly<Record<string, unknown>>): SchemaIssue[] {
-  const plain = errors.filter(
-    (e) => !BRANCH.test(e.schemaPath) && e.keyword !== "oneOf" && e.keyword !== "anyOf",
+  // Istio's "at most one of" fields are oneOf [not anyOf(required each), required a, required b, …];
+  // validators compiled per definition report the failed branches at the oneOf's own spot.
+  const alternativesAt = new Set(
+    errors.filter((e) => e.keyword === "oneOf" || e.keyword === "anyOf").map((e) => e.instancePath),
   );
+  const plain = errors.filter(
+    (e) =>
+      !BRANCH.test(e.schemaPath) &&
+      e.keyword !== "oneOf" &&
+      e.keyword !== "anyOf" &&
+      !((e.keyword === "not" || e.keyword === "required") && alternativesAt.has(e.instancePath)),
+  );
+  // An at-most-one violation (its `not` branch failed) stands on its own; other alternatives are
+  // explained by a plainer error at or below their spot when there is one.
+  const atMostOne = new Set(errors.filter((e) => e.keyword === "not").map((e) => e.instancePath));
   const alternatives = errors.filter(
     (e) =>
       (e.keyword === "oneOf" || e.keyword === "anyOf") &&
-      !plain.some(
-        (p) => p.instancePath === e.instancePath || p.instancePath.startsWith(`${e.instancePath}/`),
-      ),
+      (atMostOne.has(e.instancePath) ||
+        !plain.some(
+          (p) => p.instancePath === e.instancePath || p.instancePath.startsWith(`${e.instancePath}/`),
+        )),
   );
   // Several errors on one spot come from alternatives (int-or-string, quantity): merge them.
   const byPath = new Map<string, AjvError[]>();
@@ -276,6 +292,12 @@ function describe(
     }
     case "oneOf":
     case "anyOf":
+      if (error.params.passingSchemas) {
+        return {
+          fieldPath: path,
+          message: `${where} sets more than one of fields that exclude each other (${setKeys(value)})`,
+        };
+      }
       return {
         fieldPath: path,
         message: `${where} must match exactly one of its allowed forms (set only one of the alternative fields)`,
@@ -288,6 +310,10 @@ function describe(
     default:
       return { fieldPath: path, message: `${where} ${error.message ?? error.keyword}, got ${show(value)}` };
   }
+}
+
+function setKeys(value: unknown): string {
+  return value !== null && typeof value === "object" ? Object.keys(value).join(", ") : "";
 }
 
 function show(value: unknown): string {

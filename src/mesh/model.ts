@@ -8,6 +8,7 @@ import { SessionAffinityError } from "../errors.js";
 import { hashKeyProblems } from "../lb/hash-key-syntax.js";
 import type { IstioConsistentHash } from "../lb/istio-hash-policy.js";
 import { type FieldPath, formatPath, isPlainObject, type ManifestDocument } from "../manifests/index.js";
+import { parseGoDuration } from "../validation/go-duration.js";
 import { PRESENT_MATCH_REGEX, re2Problem } from "./re2.js";
 
 export const DEFAULT_NAMESPACE = "default";
@@ -582,11 +583,12 @@ function readVirtualService(r: Reader): VirtualServiceModel {
   };
 }
 
+/** A duration as Istio reads one (Go's time.ParseDuration: `5s`, `1h30m`, `250ms`), in milliseconds. */
 function durationMs(r: Reader, path: FieldPath, text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
-  if (!match) r.fail(path, `${JSON.stringify(text)} is not a duration like 5s`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "ms" | "s" | "m" | "h"];
-  return Number(match[1]) * unit;
+  const parsed = parseGoDuration(text);
+  if ("error" in parsed)
+    r.fail(path, `${JSON.stringify(text)} is not a duration like 5s or 1h30m (${parsed.error})`);
+  return Number(parsed.ns) / 1e6;
 }
 
 /** A duration field, refused under 1 ms as Istio's validation does; undefined when absent. */

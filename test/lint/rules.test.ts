@@ -32,7 +32,7 @@ describe("rule catalogue", () => {
   });
 });
 
-describe("istio/maglev-table-size", () => {
+describe("Maglev table sizes, as istiod's webhook checks them (validateLoadBalancer)", () => {
   const lint = (tableSize: string) =>
     lintManifests(
       parseManifests(
@@ -41,15 +41,16 @@ describe("istio/maglev-table-size", () => {
       ),
     ).then((findings) => findings.map((f) => f.message.split(" — ")[0]));
 
-  it("requires a table size, as Istio rejects maglev: {}", async () => {
+  it("requires a table size: maglev: {} is refused twice, unset and not prime", async () => {
     assert.deepEqual(await lint("{}"), [
-      "DestinationRule m: maglev.tableSize must be set (65537 is Envoy's default)",
+      "DestinationRule m: tableSize must be a prime number for maglev",
+      "DestinationRule m: tableSize must be set for maglev",
     ]);
   });
 
   it("rejects sizes of 5000011 and above even when prime", async () => {
     assert.deepEqual(await lint("{tableSize: 5000011}"), [
-      "DestinationRule m: maglev.tableSize 5000011 must be less than 5000011",
+      "DestinationRule m: tableSize must be less than 5000011 for maglev",
     ]);
   });
 

@@ -10,13 +10,27 @@ const dr = (loadBalancer: unknown, apiVersion = "networking.istio.io/v1") => ({
 });
 
 describe("validateSchema", () => {
-  it("validates networking.istio.io/v1 objects with the v1beta1 schema", async () => {
+  it("validates networking.istio.io/v1 objects with the v1 schema", async () => {
     const result = await validateSchema(dr({ simple: "ROUND_ROBIN" }));
     assert.deepEqual(result, {
       status: "validated",
-      schema: "networking.istio.io/v1beta1 DestinationRule",
+      schema: "networking.istio.io/v1 DestinationRule",
       issues: [],
     });
+  });
+
+  it("knows fields of current Istio the old schema lacked, and names fields newer than the emulated Istio", async () => {
+    const current = await validateSchema(
+      dr({
+        warmup: { duration: "30s", minimumPercent: 10, aggression: 1.5 },
+        consistentHash: { ringHash: {} },
+      }),
+    );
+    assert.deepEqual(current.status === "validated" && current.issues, []);
+    const newer = await validateSchema(dr({ zoneAwareLbSetting: {} }));
+    assert.deepEqual(newer.status === "validated" && newer.issues.map((i) => i.message), [
+      'unknown field "spec.trafficPolicy.loadBalancer.zoneAwareLbSetting": it came with Istio 1.31, after the Istio 1.30 emulated here',
+    ]);
   });
 
   it("reports a field the schema does not define, with its path", async () => {

@@ -371,7 +371,7 @@ spec:
       assert.ok(err instanceof RejectedManifestError);
       assert.deepEqual(
         err.findings.map((f) => `${f.line} ${f.ruleId}`),
-        ["7 istio/regex", "18 envoy/cookie-syntax"],
+        ["7 istio/webhook", "18 envoy/cookie-syntax"],
       );
       return true;
     });
