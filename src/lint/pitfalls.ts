@@ -44,6 +44,8 @@ function appCookieNames(workloads: readonly Workload[]): Set<string> {
   return names;
 }
 
+const HASH_KEYS = ["httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName"] as const;
+
 function checkHashRule(ctx: LintContext, rule: ManifestDocument): void {
   const service = ctx.serviceOf(rule);
   const policies = ctx.hashPolicies(rule);
@@ -63,6 +65,14 @@ function checkHashRule(ctx: LintContext, rule: ManifestDocument): void {
 
   const cookies = service ? appCookieNames(ctx.workloadsBehind(service)) : new Set<string>();
   for (const policy of policies) {
+    if (!HASH_KEYS.some((key) => policy.hash[key] !== undefined)) {
+      ctx.report(
+        rule,
+        policy.path,
+        "pitfall/consistent-hash-without-key",
+        `DestinationRule ${rule.name}: consistentHash names no hash key (httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName), so no request is sticky`,
+      );
+    }
     const cookie = policy.hash.httpCookie;
     if (isPlainObject(cookie)) {
       if (cookie.ttl === undefined) {

@@ -123,6 +123,11 @@ export const RULES = {
     summary: "a consistent-hash Service port not declared HTTP (no http appProtocol or name prefix)",
     why: "Istio may treat it as TCP, where only useSourceIp hashing applies (istio.io Protocol Selection; istio#33558)",
   },
+  "pitfall/consistent-hash-without-key": {
+    severity: "warning",
+    summary: "consistentHash with ringHash or maglev but no hash key",
+    why: "Istio accepts it, but the route gets no hash_policy, so Envoy hashes every request at random and nothing is sticky (istio/istio pilot/pkg/networking/core/route consistentHashToHashPolicy)",
+  },
   "pitfall/cookie-without-ttl": {
     severity: "warning",
     summary: "httpCookie hashing without ttl",

@@ -5,7 +5,8 @@
  * `error decoding configuration: <err>` — no other error, no warning, not even the metadata checks.
  * jsonpb walks each message's fields in the .proto's declaration order (istio/api
  * networking/v1alpha3/destination_rule.proto), depth first, and stops at the first failure; the
- * tables below keep that order, so the field reported is Go's.
+ * tables below keep that order, so the field reported is Go's (within a map, whose entries Go takes
+ * in random order, the manifest's first).
  *
  * Covered is what the CRD's structural schema lets through to the webhook: Duration strings Go's
  * time.ParseDuration refuses (tcp idleTimeout and httpCookie ttl have no CEL rule; the others' CEL
@@ -77,7 +78,11 @@ const CONNECTION_POOL: Message = [
       ["idleTimeout", "duration"],
       [
         "h2UpgradePolicy",
-        enumOf("ConnectionPoolSettings.HTTPSettings.H2UpgradePolicy", ["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"]),
+        enumOf("ConnectionPoolSettings.HTTPSettings.H2UpgradePolicy", [
+          "DEFAULT",
+          "DO_NOT_UPGRADE",
+          "UPGRADE",
+        ]),
       ],
       ["useClientProtocol", "bool"],
       ["maxConcurrentStreams", "int32"],

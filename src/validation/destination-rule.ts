@@ -4,8 +4,8 @@
  * Istio's appendErrors drops them), exportTo, workload selector — once the spec has decoded.
  */
 import { asArray, get } from "../manifests/json-path.js";
-import { type AdmissionFinding, Findings } from "./findings.js";
 import { destinationRuleDecodeProblem } from "./destination-rule-decode.js";
+import { type AdmissionFinding, Findings } from "./findings.js";
 import { labelProblems, subsetNameProblem, wildcardDomainProblem } from "./istio-names.js";
 import { checkExportTo, checkMetadata, checkWorkloadSelector } from "./object-checks.js";
 import { checkTrafficPolicy } from "./traffic-policy.js";

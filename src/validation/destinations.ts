@@ -6,13 +6,10 @@
  */
 import { asArray, get } from "../manifests/json-path.js";
 import type { FieldPath } from "../manifests/types.js";
+import { isSet, num, str } from "./decoded-values.js";
 import type { Findings } from "./findings.js";
 import { checkHeaderOperations } from "./header-names.js";
 import { portProblem, subsetNameProblem, wildcardDomainProblem } from "./istio-names.js";
-
-export const isSet = (v: unknown) => v !== undefined && v !== null;
-export const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
-export const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
 /** validateDestination: host (`*` is not a destination), subset name, port selector. */
 export function checkDestination(out: Findings, path: FieldPath, destination: unknown): void {

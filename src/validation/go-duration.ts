@@ -27,9 +27,24 @@ export type GoDuration = { readonly ns: bigint } | { readonly error: string };
 
 const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
 
+/**
+ * The time package's own quote() for its errors (not strconv.Quote): `"` and `\` escaped, and each
+ * UTF-8 byte of a control or non-ASCII rune as `\xNN` (`"1é"` is `"1\xc3\xa9"`).
+ */
+function timeQuote(s: string): string {
+  let out = '"';
+  for (const c of s) {
+    const cp = c.codePointAt(0) ?? 0;
+    if (cp < 0x20 || cp >= 0x80) {
+      for (const byte of Buffer.from(c, "utf8")) out += `\\x${byte.toString(16).padStart(2, "0")}`;
+    } else out += c === '"' || c === "\\" ? `\\${c}` : c;
+  }
+  return `${out}"`;
+}
+
 /** Parses `text` as Go does; `{error}` holds Go's message (`time: invalid duration "abc"`). */
 export function parseGoDuration(text: string): GoDuration {
-  const invalid = { error: `time: invalid duration ${JSON.stringify(text)}` };
+  const invalid = { error: `time: invalid duration ${timeQuote(text)}` };
   let s = text;
   let negative = false;
   if (s[0] === "-" || s[0] === "+") {
@@ -60,10 +75,10 @@ export function parseGoDuration(text: string): GoDuration {
     while (u < s.length && s[u] !== "." && !isDigit(s[u])) u++;
     const unitName = s.slice(0, u);
     s = s.slice(u);
-    if (unitName === "") return { error: `time: missing unit in duration ${JSON.stringify(text)}` };
+    if (unitName === "") return { error: `time: missing unit in duration ${timeQuote(text)}` };
     const unit = UNITS[unitName];
     if (unit === undefined) {
-      return { error: `time: unknown unit ${JSON.stringify(unitName)} in duration ${JSON.stringify(text)}` };
+      return { error: `time: unknown unit ${timeQuote(unitName)} in duration ${timeQuote(text)}` };
     }
     const v = BigInt(whole || "0");
     if (v > limit / unit) return invalid;

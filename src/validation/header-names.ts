@@ -6,9 +6,11 @@
  */
 import { asArray, get } from "../manifests/json-path.js";
 import type { FieldPath } from "../manifests/types.js";
+import { decodedString } from "./decoded-values.js";
 import type { Findings } from "./findings.js";
 import { headerValueProblem } from "./header-value.js";
-import { goQuote, isJwtClaimRoute } from "./vs-names.js";
+import { goQuote } from "./istio-names.js";
+import { isJwtClaimRoute } from "./vs-names.js";
 
 /**
  * RFC 7230 token characters, as Istio writes them: `"!#$%&'*+-.^_`|~"` inside a character class,
@@ -20,15 +22,6 @@ const TOKEN = /^[!#$%&'*+-.^_`|~A-Za-z0-9]+$/;
 const PSEUDO_HEADERS = new Set([":method", ":scheme", ":authority", ":path", ":status"]);
 
 const EMPTY = "header name cannot be empty";
-
-/**
- * A string in a list or map as istiod's decoder reads it: `null` leaves Go's zero value, "";
- * another type fails decoding, which is not this check's to report.
- */
-export function decodedString(value: unknown): string | undefined {
-  if (value === null) return "";
-  return typeof value === "string" ? value : undefined;
-}
 const notToken = (name: string) => `header name ${name} is not a valid header name`;
 
 /** ValidateHTTPHeaderNameOrJwtClaimRoute: match header names. */

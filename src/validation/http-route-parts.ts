@@ -6,14 +6,13 @@
  */
 import { asArray, get } from "../manifests/json-path.js";
 import type { FieldPath } from "../manifests/types.js";
-import { isSet, num, str } from "./destinations.js";
+import { decodedString, isSet, num, str } from "./decoded-values.js";
 import type { Findings } from "./findings.js";
 import { NS_PER_SECOND, parseGoDuration } from "./go-duration.js";
-import { corsHeaderNameProblem, decodedString, isAuthorityHeader } from "./header-names.js";
-import { goFixed, percentageProblem, portProblem } from "./istio-names.js";
+import { corsHeaderNameProblem, isAuthorityHeader } from "./header-names.js";
+import { goFixed, goQuote, percentageProblem, portProblem } from "./istio-names.js";
 import { readStringMatch, regexProblem, stringMatchRegexProblem } from "./string-match.js";
 import { checkDuration } from "./traffic-policy.js";
-import { goQuote } from "./vs-names.js";
 
 /** Go's net/http method names, and Envoy's `*`. Case matters. */
 const CORS_METHODS = new Set([

@@ -6,7 +6,8 @@
  */
 import { asArray, get } from "../manifests/json-path.js";
 import type { FieldPath } from "../manifests/types.js";
-import { checkDestination, checkRouteDestinations, isSet, num, str } from "./destinations.js";
+import { isSet, num, str } from "./decoded-values.js";
+import { checkDestination, checkRouteDestinations } from "./destinations.js";
 import type { Findings } from "./findings.js";
 import { checkHeaderOperations, matchHeaderNameProblem } from "./header-names.js";
 import {
@@ -138,8 +139,8 @@ function checkMatchRequests(out: Findings, path: FieldPath, matches: unknown): v
   for (const [i, match] of list.entries()) {
     const at = [...path, i];
     const port = num(get(match, "port")) ?? 0;
-    const portIssue = port !== 0 ? portProblem(port) : undefined;
-    if (portIssue) out.error([...at, "port"], portIssue);
+    const portError = port !== 0 ? portProblem(port) : undefined;
+    if (portError) out.error([...at, "port"], portError);
     const labels = get(match, "sourceLabels");
     if (labels !== null && typeof labels === "object") {
       for (const problem of labelProblems(labels as Record<string, unknown>))

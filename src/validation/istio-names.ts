@@ -55,7 +55,8 @@ function dns1123Labels(domain: string): string | undefined {
   for (const [i, label] of parts.entries()) {
     // A trailing dot (a rooted name) leaves an empty last label, which Istio allows.
     if (i === parts.length - 1 && label === "") return undefined;
-    if (!isDns1123Label(label)) return `domain name ${goQuote(domain)} invalid (label ${goQuote(label)} invalid)`;
+    if (!isDns1123Label(label))
+      return `domain name ${goQuote(domain)} invalid (label ${goQuote(label)} invalid)`;
   }
   return undefined;
 }
@@ -129,7 +130,8 @@ export function labelProblems(labels: Readonly<Record<string, unknown>>): string
   for (const [key, value] of Object.entries(labels)) {
     const keyProblem = tagKeyProblem(key);
     if (keyProblem) out.push(keyProblem);
-    if (typeof value === "string" && !LABEL_VALUE.test(value)) out.push(`invalid tag value: ${goQuote(value)}`);
+    if (typeof value === "string" && !LABEL_VALUE.test(value))
+      out.push(`invalid tag value: ${goQuote(value)}`);
   }
   return out;
 }
@@ -157,13 +159,13 @@ export function goFixed(value: number): string {
 }
 
 const GO_ESCAPES: Readonly<Record<number, string>> = {
-  0x07: "\\a",
-  0x08: "\\b",
-  0x0c: "\\f",
-  0x0a: "\\n",
-  0x0d: "\\r",
-  0x09: "\\t",
-  0x0b: "\\v",
+  7: "\\a",
+  8: "\\b",
+  12: "\\f",
+  10: "\\n",
+  13: "\\r",
+  9: "\\t",
+  11: "\\v",
 };
 
 const GRAPHIC = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;

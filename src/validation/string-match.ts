@@ -2,13 +2,13 @@
  * StringMatch checks of istiod's VirtualService validation (istio/istio
  * pkg/config/validation/validation.go: validateStringMatch, validateStringMatchRegexp,
  * validateStringRegexp) with Istio's messages. Istio compiles regexes with Go's regexp package;
- * re2js is a port of the same RE2 parser and fails with Go's error text, which Istio quotes.
- * (src/mesh/re2.ts runs the accepted ones; its own messages are worded for the project.)
+ * re2js is a port of the same RE2 parser and fails with Go's error text, which Istio quotes; the
+ * messages of src/mesh/re2.ts are reworded, so a refused pattern is compiled again here for Go's.
  */
-import { RE2JS } from "re2js";
+import { RE2JS, RE2JSSyntaxException } from "re2js";
 import { get } from "../manifests/json-path.js";
-import { MAX_REGEX_BYTES } from "../mesh/re2.js";
-import { goQuote } from "./vs-names.js";
+import { MAX_REGEX_BYTES, re2Problem } from "../mesh/re2.js";
+import { goQuote } from "./istio-names.js";
 
 export type StringMatchType = "exact" | "prefix" | "regex";
 
@@ -41,13 +41,27 @@ export function regexProblem(re: string, where: string): string | undefined {
   if (Buffer.byteLength(re, "utf8") > MAX_REGEX_BYTES) {
     return `${goQuote(where)}: regex is too large, max length allowed is ${MAX_REGEX_BYTES}`;
   }
+  // The accepted ones are compiled (and kept) by the same engine the mesh runs them on.
+  if (re === "" || re2Problem(re) === undefined) return undefined;
   try {
     RE2JS.compile(re);
     return undefined;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return `${goQuote(where)}: ${message}; ${RE2_SYNTAX}`;
+    return `${goQuote(where)}: ${goRegexpError(error, re)}; ${RE2_SYNTAX}`;
   }
+}
+
+const TRAILING_BACKSLASH = "trailing backslash at end of expression";
+
+/**
+ * Go's regexp/syntax Error text, `error parsing regexp: <code>: `<expr>``. re2js writes the same but
+ * leaves out an empty or unset expression; Go always prints it — empty after a trailing backslash,
+ * the whole pattern when it is too large or too deeply nested.
+ */
+function goRegexpError(error: unknown, re: string): string {
+  if (!(error instanceof RE2JSSyntaxException)) return error instanceof Error ? error.message : String(error);
+  const expr = error.input || (error.error === TRAILING_BACKSLASH ? "" : re);
+  return `error parsing regexp: ${error.error}: \`${expr}\``;
 }
 
 /** validateStringMatchRegexp: only a regex match is checked; an empty regex is refused. */

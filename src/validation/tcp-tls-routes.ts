@@ -6,17 +6,11 @@
  */
 import { asArray, get } from "../manifests/json-path.js";
 import type { FieldPath } from "../manifests/types.js";
-import { checkRouteDestinations, num } from "./destinations.js";
+import { decodedString, num } from "./decoded-values.js";
+import { checkRouteDestinations } from "./destinations.js";
 import type { Findings } from "./findings.js";
-import { decodedString } from "./header-names.js";
-import { isIpAddress, labelProblems, portProblem, wildcardDomainProblem } from "./istio-names.js";
-import {
-  checkGatewayNames,
-  gatewayBoundDomainProblem,
-  goQuote,
-  hostSubsetOf,
-  ipSubnetProblem,
-} from "./vs-names.js";
+import { goQuote, isIpAddress, labelProblems, portProblem, wildcardDomainProblem } from "./istio-names.js";
+import { checkGatewayNames, gatewayBoundDomainProblem, hostSubsetOf, ipSubnetProblem } from "./vs-names.js";
 
 /** What SNI hosts are checked against: the VirtualService's hosts and gateways. */
 export interface SniContext {
@@ -32,8 +26,8 @@ function checkL4Match(out: Findings, gatewayNames: Findings, at: FieldPath, matc
     if (problem) out.error([...at, "destinationSubnets", i], problem);
   }
   const port = num(get(match, "port")) ?? 0;
-  const portIssue = port !== 0 ? portProblem(port) : undefined;
-  if (portIssue) out.error([...at, "port"], portIssue);
+  const portError = port !== 0 ? portProblem(port) : undefined;
+  if (portError) out.error([...at, "port"], portError);
   const labels = get(match, "sourceLabels");
   if (labels !== null && typeof labels === "object") {
     for (const problem of labelProblems(labels as Record<string, unknown>))

@@ -18,7 +18,8 @@ const isSet = (v: unknown) => v !== undefined && v !== null;
 /**
  * A duration field as the webhook reads it: undecodable text is the decoder's error; a decoded one
  * goes through ValidateDuration. `zeroDisables`: tcp idleTimeout, checked only when its whole
- * milliseconds are not 0.
+ * milliseconds are not 0. (A DestinationRule's undecodable durations never get here: its decoding,
+ * destination-rule-decode.ts, refuses the object first, alone.)
  */
 export function checkDuration(out: Findings, path: FieldPath, value: unknown, zeroDisables = false): void {
   const text = str(value);

@@ -7,11 +7,10 @@
  */
 import { asArray, get } from "../manifests/json-path.js";
 import type { FieldPath } from "../manifests/types.js";
-import { isSet, num, str } from "./destinations.js";
+import { decodedString, isSet, num, str } from "./decoded-values.js";
 import type { Findings } from "./findings.js";
-import { decodedString } from "./header-names.js";
+import { goQuote } from "./istio-names.js";
 import { readStringMatch } from "./string-match.js";
-import { goQuote } from "./vs-names.js";
 
 type FieldKind = "scalar" | "stringMatch" | "stringMatchMap" | "stringMap" | "list";
 

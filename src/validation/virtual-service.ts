@@ -4,8 +4,8 @@
  * route, exportTo, then warnings for rules that can never apply.
  */
 import { asArray, get } from "../manifests/json-path.js";
+import { decodedString } from "./decoded-values.js";
 import { type AdmissionFinding, Findings } from "./findings.js";
-import { decodedString } from "./header-names.js";
 import { checkHttpRoute } from "./http-route.js";
 import { isIpAddress, wildcardDomainProblem } from "./istio-names.js";
 import { checkExportTo, checkMetadata } from "./object-checks.js";

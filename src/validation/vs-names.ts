@@ -1,40 +1,12 @@
 /**
  * Name checks istiod's VirtualService validation uses beyond the shared ones in istio-names.ts
  * (istio/istio pkg/config/validation/validation.go, agent/validation.go, pkg/config/host/name.go,
- * pkg/jwt/routing.go), and Go's text formatting where its messages print values.
+ * pkg/jwt/routing.go).
  */
 import type { FieldPath } from "../manifests/types.js";
+import { decodedString } from "./decoded-values.js";
 import type { Findings } from "./findings.js";
-import { fqdnProblem, isDns1123Label, isIpAddress, wildcardDomainProblem } from "./istio-names.js";
-
-/**
- * Go's `%q` of a string: printable characters as they are, `"` and `\` escaped, control characters
- * as `\n`, `\x01`, `\u0085` (JSON.stringify would write `\u0001`).
- */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const c of s) {
-    const code = c.codePointAt(0) ?? 0;
-    if (c === '"' || c === "\\") out += `\\${c}`;
-    else if (code >= 0x20 && code < 0x7f) out += c;
-    else if (GO_ESCAPES[c] !== undefined) out += GO_ESCAPES[c];
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, "0")}`;
-    else if (code < 0xa0 || code === 0xad || (code >= 0xd800 && code < 0xe000) || code === 0xfeff)
-      out += `\\u${code.toString(16).padStart(4, "0")}`;
-    else out += c;
-  }
-  return `${out}"`;
-}
-
-const GO_ESCAPES: Readonly<Record<string, string>> = {
-  "\x07": "\\a",
-  "\b": "\\b",
-  "\f": "\\f",
-  "\n": "\\n",
-  "\r": "\\r",
-  "\t": "\\t",
-  "\v": "\\v",
-};
+import { fqdnProblem, goQuote, isDns1123Label, isIpAddress, wildcardDomainProblem } from "./istio-names.js";
 
 /** Go's `%v` of a []string: `[a b]`, `[]`. */
 export function goList(values: readonly string[]): string {
@@ -129,8 +101,9 @@ export function checkGatewayNames(
   names: readonly unknown[],
   gatewaySemantics: boolean,
 ): void {
-  for (const [i, name] of names.entries()) {
-    if (typeof name !== "string") continue;
+  for (const [i, entry] of names.entries()) {
+    const name = decodedString(entry);
+    if (name === undefined) continue;
     const at = [...path, i];
     const slash = name.indexOf("/");
     if (slash === -1) {

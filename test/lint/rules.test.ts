@@ -59,3 +59,21 @@ describe("Maglev table sizes, as istiod's webhook checks them (validateLoadBalan
     assert.deepEqual(await lint("{tableSize: 4999999}"), []);
   });
 });
+
+describe("pitfall/consistent-hash-without-key", () => {
+  it("accepts ringHash or maglev without a hash key, as Istio does, and warns that nothing is sticky", async () => {
+    for (const hash of ["{ringHash: {minimumRingSize: 1024}}", "{maglev: {tableSize: 65537}}", "{}"]) {
+      const findings = await lintManifests(
+        parseManifests(
+          `apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: k}\nspec:\n  host: example.com\n  trafficPolicy:\n    loadBalancer:\n      consistentHash: ${hash}\n`,
+          "k.yaml",
+        ),
+      );
+      assert.deepEqual(
+        findings.map((f) => `${f.severity} ${f.ruleId}`),
+        ["warning pitfall/consistent-hash-without-key"],
+        hash,
+      );
+    }
+  });
+});

@@ -352,7 +352,7 @@ describe("control plane: apply refuses what lint refuses", () => {
 kind: VirtualService
 metadata: {name: v}
 spec:
-  hosts: ["*"]
+  hosts: [session-svc]
   http:
     - match: [{uri: {regex: "/(a)\\\\1"}}]
       route: [{destination: {host: session-svc}}]

@@ -49,13 +49,16 @@ describe("a spec istiod cannot decode", () => {
         loadBalancer: { warmupDurationSecs: "5 s" },
       },
     });
-    assert.deepEqual(got.errors, ['error decoding configuration: bad Duration: time: invalid duration "5 s"']);
+    assert.deepEqual(got.errors, [
+      'error decoding configuration: bad Duration: time: unknown unit " s" in duration "5 s"',
+    ]);
   });
 
   it("refuses integers outside their Go type and enum names jsonpb does not know", () => {
-    assert.deepEqual(answer({ host: "reviews", trafficPolicy: { connectionPool: { tcp: { maxConnections: 3e9 } } } }).errors, [
-      "error decoding configuration: json: cannot unmarshal number 3000000000 into Go value of type int32",
-    ]);
+    assert.deepEqual(
+      answer({ host: "reviews", trafficPolicy: { connectionPool: { tcp: { maxConnections: 3e9 } } } }).errors,
+      ["error decoding configuration: json: cannot unmarshal number 3000000000 into Go value of type int32"],
+    );
     assert.deepEqual(
       answer({ host: "reviews", trafficPolicy: { outlierDetection: { consecutive5xxErrors: -1 } } }).errors,
       ["error decoding configuration: json: cannot unmarshal number -1 into Go value of type uint32"],
@@ -66,17 +69,27 @@ describe("a spec istiod cannot decode", () => {
     assert.deepEqual(
       answer({
         host: "reviews",
-        subsets: [{ name: "v1", trafficPolicy: { loadBalancer: { localityLbSetting: { distribute: [{ from: "a", to: { b: 1.5 } }] } } } }],
+        subsets: [
+          {
+            name: "v1",
+            trafficPolicy: {
+              loadBalancer: { localityLbSetting: { distribute: [{ from: "a", to: { b: 1.5 } }] } },
+            },
+          },
+        ],
       }).errors,
       ["error decoding configuration: json: cannot unmarshal number 1.5 into Go value of type uint32"],
     );
   });
 
   it("reads `null` as jsonpb does: an unset field, an empty list element", () => {
-    assert.deepEqual(answer({ host: "reviews", trafficPolicy: null, workloadSelector: null, exportTo: ["*"] }), {
-      errors: [],
-      warnings: [],
-    });
+    assert.deepEqual(
+      answer({ host: "reviews", trafficPolicy: null, workloadSelector: null, exportTo: ["*"] }),
+      {
+        errors: [],
+        warnings: [],
+      },
+    );
     assert.deepEqual(answer({ host: "reviews", subsets: [null] }).errors, ["subset name cannot be empty"]);
     assert.deepEqual(answer({ host: "reviews", trafficPolicy: { portLevelSettings: [null] } }).errors, [
       "portTrafficPolicy must have valid port",
@@ -89,7 +102,8 @@ describe("a spec istiod cannot decode", () => {
 });
 
 describe("ValidateTLS beyond Istio's tables (agent/validation.go)", () => {
-  const tls = (settings: Record<string, unknown>) => answer({ host: "reviews", trafficPolicy: { tls: settings } });
+  const tls = (settings: Record<string, unknown>) =>
+    answer({ host: "reviews", trafficPolicy: { tls: settings } });
 
   it("wants configmap://<namespace>/<name> in the rule's own namespace (credentials.ParseResourceName)", () => {
     assert.deepEqual(tls({ mode: "SIMPLE", credentialName: "configmap://bar/ca" }).errors, []);
@@ -127,7 +141,10 @@ describe("warnings of subset and port-level traffic policies are dropped (append
       warnings: [],
     });
     assert.deepEqual(
-      answer({ host: "reviews", trafficPolicy: { portLevelSettings: [{ port: { number: 80 }, ...deprecated }] } }),
+      answer({
+        host: "reviews",
+        trafficPolicy: { portLevelSettings: [{ port: { number: 80 }, ...deprecated }] },
+      }),
       { errors: [], warnings: [] },
     );
   });

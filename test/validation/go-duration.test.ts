@@ -62,6 +62,9 @@ const INVALID: readonly [string, string][] = [
   ["9223372036854775.808us", 'time: invalid duration "9223372036854775.808us"'],
   ["9223372036854ms775us808ns", 'time: invalid duration "9223372036854ms775us808ns"'],
   ["-9223372036854775809ns", 'time: invalid duration "-9223372036854775809ns"'],
+  // The time package quotes with its own quote(): each byte of a non-ASCII or control rune as \xNN.
+  ["1é", 'time: unknown unit "\\xc3\\xa9" in duration "1\\xc3\\xa9"'],
+  ['1"\t', 'time: unknown unit "\\"\\x09" in duration "1\\"\\x09"'],
 ];
 
 describe("Go durations (time.ParseDuration)", () => {

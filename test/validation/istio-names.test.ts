@@ -38,7 +38,10 @@ describe("ValidateWildcardDomain (agent/validation_test.go TestValidateWildcardD
   }
 
   it("quotes the whole domain for the first label, only the rest for later ones (Go's code)", () => {
-    assert.equal(wildcardDomainProblem("foo*.bar.com"), 'domain name "foo*.bar.com" invalid (label "foo*" invalid)');
+    assert.equal(
+      wildcardDomainProblem("foo*.bar.com"),
+      'domain name "foo*.bar.com" invalid (label "foo*" invalid)',
+    );
     assert.equal(wildcardDomainProblem("foo.*.com"), 'domain name "*.com" invalid (label "*" invalid)');
     assert.equal(
       wildcardDomainProblem("1.1.1.1"),
