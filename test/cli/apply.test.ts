@@ -46,7 +46,10 @@ spec:
     );
     const r = await tm.cli("apply", "-f", file);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /DestinationRule\/bad schema\/invalid spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.name is required/);
+    assert.match(
+      r.stderr,
+      /DestinationRule\/bad schema\/invalid spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.name is required/,
+    );
     assert.match(r.stderr, /rejected with \d+ errors?; nothing applied\n$/);
     assert.equal(tm.mesh.controlPlane.list("DestinationRule").length, 0, "not even the good rule");
   });
