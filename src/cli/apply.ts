@@ -1,5 +1,6 @@
 import { SessionAffinityError } from "../errors.js";
 import { formatFinding } from "../lint/index.js";
+import { kubectlDenials, kubectlWarnings } from "../lint/kubectl-format.js";
 import { ControlClient, DEFAULT_ADMIN_URL, manifestFiles } from "../mesh/control-client.js";
 import { RejectedManifestError } from "../mesh/control-plane.js";
 import { parseFlags } from "./args.js";
@@ -37,10 +38,12 @@ export const applyCommand: Command = {
     for (const { file, text } of await manifestFiles(values.filename)) {
       try {
         const result = await client.apply(file, text);
+        for (const line of kubectlWarnings(result.findings)) process.stderr.write(`${line}\n`);
         for (const finding of result.findings) process.stderr.write(`warning: ${formatFinding(finding)}\n`);
         for (const o of result.objects) process.stdout.write(`${o.resource} ${o.action}\n`);
       } catch (err) {
         if (err instanceof RejectedManifestError) {
+          for (const line of kubectlDenials(file, err.findings)) process.stderr.write(`${line}\n`);
           for (const finding of err.findings) process.stderr.write(`${formatFinding(finding)}\n`);
         }
         throw err;

@@ -50,6 +50,10 @@ spec:
       r.stderr,
       /DestinationRule\/bad schema\/invalid spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.name is required/,
     );
+    assert.match(
+      r.stderr,
+      /^The DestinationRule "bad" is invalid: spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.name is required$/m,
+    );
     assert.match(r.stderr, /rejected with \d+ errors?; nothing applied\n$/);
     assert.equal(tm.mesh.controlPlane.list("DestinationRule").length, 0, "not even the good rule");
   });

@@ -30,6 +30,44 @@ describe("session-affinity lint", () => {
     );
   });
 
+  it("--no-cross-references lints a DestinationRule alone without failing on its Service, and says so", () => {
+    const rule =
+      "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: d}\nspec: {host: session-svc, trafficPolicy: {loadBalancer: {consistentHash: {useSourceIp: true}}}}\n";
+    const alone = lint(["-"], rule);
+    assert.equal(alone.code, 1);
+    assert.match(alone.stdout, / xref\/destination-rule-host /);
+    const skipped = lint(["--no-cross-references", "-"], rule);
+    assert.equal(skipped.code, 0, skipped.stdout);
+    assert.equal(skipped.stdout, "");
+    assert.match(
+      skipped.stderr,
+      /^info: references to objects in other files were not checked \(--no-cross-references\)\n/,
+    );
+  });
+
+  it("lists the rule groups in Istio's admission order in --help", () => {
+    const { code, stdout } = lint(["--help"]);
+    assert.equal(code, 0);
+    const order = [
+      "schema/*",
+      "istio/crd-rule",
+      "istio/webhook ",
+      "istio/webhook-warning",
+      "envoy/*",
+      "xref/*",
+      "pitfall/*",
+    ];
+    const at = order.map((group) => stdout.indexOf(group));
+    assert.ok(
+      at.every((i) => i > 0),
+      stdout,
+    );
+    assert.deepEqual(
+      [...at].sort((a, b) => a - b),
+      at,
+    );
+  });
+
   it("exits 0 when there are only warnings", () => {
     const { code, stdout } = lint(["test/fixtures/lint/walkthrough-cookie.yaml"]);
     assert.equal(code, 0);
@@ -98,6 +136,6 @@ describe("session-affinity lint", () => {
   it("prints usage with --help and exits 0", () => {
     const { code, stdout } = lint(["--help"]);
     assert.equal(code, 0);
-    assert.match(stdout, /^usage: session-affinity lint \[--json\] \[paths\.\.\.\]/);
+    assert.match(stdout, /^usage: session-affinity lint \[--json\] \[--no-cross-references\] \[paths\.\.\.\]/);
   });
 });

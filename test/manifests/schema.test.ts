@@ -96,3 +96,48 @@ describe("validateSchema", () => {
     }
   });
 });
+
+describe("@kubernetes-models/istio 3 on this Node (its engines field asks for 22)", () => {
+  const objects = {
+    DestinationRule: {
+      host: "reviews",
+      trafficPolicy: {
+        connectionPool: { http: { maxConcurrentStreams: 100 }, tcp: { idleTimeout: "1h" } },
+        loadBalancer: { simple: "LEAST_REQUEST", warmup: { duration: "30s" } },
+      },
+    },
+    VirtualService: {
+      hosts: ["reviews"],
+      http: [
+        { route: [{ destination: { host: "reviews" } }], mirrors: [{ destination: { host: "shadow" } }] },
+      ],
+    },
+    Gateway: {
+      servers: [
+        {
+          port: { number: 443, name: "https", protocol: "HTTPS" },
+          hosts: ["example.com"],
+          tls: { mode: "OPTIONAL_MUTUAL", credentialNames: ["a", "b"], caCrl: "/crl.pem" },
+        },
+      ],
+    },
+  };
+
+  it("validates every kind in v1, v1beta1 and v1alpha3, knowing fields of Istio 1.30", async () => {
+    for (const version of ["v1", "v1beta1", "v1alpha3"]) {
+      for (const [kind, spec] of Object.entries(objects)) {
+        const result = await validateSchema({
+          apiVersion: `networking.istio.io/${version}`,
+          kind,
+          metadata: { name: "x" },
+          spec,
+        });
+        assert.deepEqual(result, {
+          status: "validated",
+          schema: `networking.istio.io/${version} ${kind}`,
+          issues: [],
+        });
+      }
+    }
+  });
+});
