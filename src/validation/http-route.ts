@@ -20,10 +20,10 @@ import {
   checkRewrite,
   mirrorPercentageProblems,
 } from "./http-route-parts.js";
-import { isDns1123Label, labelProblems, portProblem } from "./istio-names.js";
+import { isDns1123Label } from "./istio-names.js";
 import { readStringMatch, stringMatchProblem, stringMatchRegexProblem } from "./string-match.js";
+import { checkMatchSource } from "./tcp-tls-routes.js";
 import { checkDuration } from "./traffic-policy.js";
-import { checkGatewayNames } from "./vs-names.js";
 
 /**
  * `delegate`: the route belongs to a delegate VirtualService (one without hosts);
@@ -138,15 +138,7 @@ function checkMatchRequests(out: Findings, path: FieldPath, matches: unknown): v
   }
   for (const [i, match] of list.entries()) {
     const at = [...path, i];
-    const port = num(get(match, "port")) ?? 0;
-    const portError = port !== 0 ? portProblem(port) : undefined;
-    if (portError) out.error([...at, "port"], portError);
-    const labels = get(match, "sourceLabels");
-    if (labels !== null && typeof labels === "object") {
-      for (const problem of labelProblems(labels as Record<string, unknown>))
-        out.error([...at, "sourceLabels"], problem);
-    }
-    checkGatewayNames(out.withoutWarnings(), [...at, "gateways"], asArray(get(match, "gateways")), false);
+    checkMatchSource(out, out.withoutWarnings(), at, match);
     const namespace = str(get(match, "sourceNamespace")) ?? "";
     if (namespace !== "" && !isDns1123Label(namespace)) {
       out.error([...at, "sourceNamespace"], `sourceNamespace match ${namespace} is invalid`);

@@ -25,6 +25,11 @@ function checkL4Match(out: Findings, gatewayNames: Findings, at: FieldPath, matc
     const problem = subnet === undefined ? undefined : ipSubnetProblem(subnet);
     if (problem) out.error([...at, "destinationSubnets", i], problem);
   }
+  checkMatchSource(out, gatewayNames, at, match);
+}
+
+/** What every kind of route match may name of its source: a port, pod labels, gateways. */
+export function checkMatchSource(out: Findings, gatewayNames: Findings, at: FieldPath, match: unknown): void {
   const port = num(get(match, "port")) ?? 0;
   const portError = port !== 0 ? portProblem(port) : undefined;
   if (portError) out.error([...at, "port"], portError);
