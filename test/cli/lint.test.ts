@@ -136,6 +136,9 @@ describe("session-affinity lint", () => {
   it("prints usage with --help and exits 0", () => {
     const { code, stdout } = lint(["--help"]);
     assert.equal(code, 0);
-    assert.match(stdout, /^usage: session-affinity lint \[--json\] \[--no-cross-references\] \[paths\.\.\.\]/);
+    assert.match(
+      stdout,
+      /^usage: session-affinity lint \[--json\] \[--no-cross-references\] \[paths\.\.\.\]/,
+    );
   });
 });
