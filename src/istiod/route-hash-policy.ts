@@ -3,22 +3,10 @@
  * (HashForHTTPDestination, portLevelSettingsConsistentHash, ConsistentHashToHashPolicy) and
  * pilot/pkg/networking/util/util.go (MaybeBuildStatefulSessionFilterConfig) in Istio 1.30.
  */
+import type { IstioConsistentHash } from "../lb/istio-hash-policy.js";
 import type { KubeObject } from "./input.js";
 import { protoDuration } from "./route-duration.js";
 import type { EnvoyHashPolicy, TypedAny } from "./route-types.js";
-
-/** An Istio LoadBalancerSettings.ConsistentHashLB as stored; exactly one hash key is set (validation). */
-export interface IstioConsistentHash {
-  readonly httpHeaderName?: string;
-  readonly httpCookie?: {
-    readonly name: string;
-    readonly path?: string;
-    readonly ttl?: string;
-    readonly attributes?: readonly { readonly name: string; readonly value?: string }[];
-  };
-  readonly useSourceIp?: boolean;
-  readonly httpQueryParameterName?: string;
-}
 
 interface TrafficPolicy {
   readonly loadBalancer?: { readonly consistentHash?: IstioConsistentHash };

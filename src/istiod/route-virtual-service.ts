@@ -7,11 +7,11 @@
  * Not reproduced (rejected with an error rather than translated wrongly): redirect, directResponse,
  * rewrite, mirror/mirrors, fault, corsPolicy, delegate VirtualServices, JWT claim matches.
  */
+import type { IstioConsistentHash } from "../lb/istio-hash-policy.js";
 import type { KubeObject } from "./input.js";
 import { protoDuration } from "./route-duration.js";
 import {
   consistentHashToHashPolicy,
-  type IstioConsistentHash,
   type ResolvedDestination,
   STATEFUL_SESSION_FILTER,
   statefulSessionPerRoute,
