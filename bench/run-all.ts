@@ -7,6 +7,7 @@ import { join } from "node:path";
 
 const SCRIPTS: [string, string[]][] = [
   ["lb.ts", []],
+  ["istiod.ts", []],
   ["session-memory.ts", ["--expose-gc"]],
   ["service.ts", []],
   ["mesh.ts", []],

@@ -280,7 +280,19 @@ function buildEdsCluster(
 }
 
 /** BuildClusters for a router: every non-UDP port of every service, its subsets, then BlackHoleCluster. */
+/** One push's clusters, built once: EDS reads them to know which load assignments to build. */
+const clustersByInput = new WeakMap<IstiodInput, EnvoyCluster[]>();
+
 export function buildClusters(input: IstiodInput): EnvoyCluster[] {
+  let clusters = clustersByInput.get(input);
+  if (!clusters) {
+    clusters = assembleClusters(input);
+    clustersByInput.set(input, clusters);
+  }
+  return clusters;
+}
+
+function assembleClusters(input: IstiodInput): EnvoyCluster[] {
   const out: EnvoyCluster[] = [];
   const seen = new Set<string>();
   for (const s of meshServices(input)) {

@@ -86,14 +86,28 @@ function resolveGatewayRef(ref: string, namespace: string): string {
   return ref.includes("/") ? ref : `${namespace}/${ref}`;
 }
 
+/** Services by FQDN, built once per input (a push reads each Service once, not once per VirtualService). */
+const servicesByInput = new WeakMap<IstiodInput, Map<string, KubeObject[]>>();
+
+function servicesByFqdn(input: IstiodInput): Map<string, KubeObject[]> {
+  let services = servicesByInput.get(input);
+  if (!services) {
+    services = new Map();
+    for (const svc of input.services) {
+      const fqdn = serviceFqdn(svc, input.proxy.domainSuffix);
+      const list = services.get(fqdn);
+      if (list) list.push(svc);
+      else services.set(fqdn, [svc]);
+    }
+    servicesByInput.set(input, services);
+  }
+  return services;
+}
+
 function contextFor(input: IstiodInput, vs: KubeObject): RouteContext {
   const suffix = input.proxy.domainSuffix;
   const vsNs = namespaceOf(vs);
-  const services = new Map<string, KubeObject[]>();
-  for (const svc of input.services) {
-    const fqdn = serviceFqdn(svc, suffix);
-    services.set(fqdn, [...(services.get(fqdn) ?? []), svc]);
-  }
+  const services = servicesByFqdn(input);
   return {
     // buildNameToServiceMapForHTTPRoutes: the Service in the VirtualService's namespace first.
     service: (fqdn) => {

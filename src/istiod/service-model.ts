@@ -66,7 +66,28 @@ interface ServiceSpec {
  * Every Service of the mesh, ordered by hostname: with PILOT_FILTER_GATEWAY_CLUSTER_CONFIG off (the
  * default) BuildClusters gives a router the SidecarScope's services, i.e. all that are exported to it.
  */
+/**
+ * Work done once per push and shared by CDS, EDS and RDS: an input is immutable, so what is derived
+ * from it is kept beside it (a full push reads every Service and rule once, not once per Service).
+ */
+const perInput = new WeakMap<IstiodInput, { services?: MeshService[]; rules?: RuleIndex }>();
+
+function cacheOf(input: IstiodInput) {
+  let cache = perInput.get(input);
+  if (!cache) {
+    cache = {};
+    perInput.set(input, cache);
+  }
+  return cache;
+}
+
 export function meshServices(input: IstiodInput): MeshService[] {
+  const cache = cacheOf(input);
+  cache.services ??= readServices(input);
+  return cache.services;
+}
+
+function readServices(input: IstiodInput): MeshService[] {
   return input.services
     .filter((s) => s.kind === "Service")
     .map((s) => {
@@ -134,6 +155,8 @@ function qualify(host: string, namespace: string, suffix: string): string {
  * from the same rule.
  */
 export function destinationRuleFor(input: IstiodInput, hostname: string): ResolvedRule | undefined {
+  const cache = cacheOf(input);
+  cache.rules ??= indexRules(input);
   const hostNamespace = hostname.split(".")[1];
   const rank = (r: ResolvedRule) => {
     const ns = r.object.metadata.namespace ?? "default";
@@ -141,16 +164,32 @@ export function destinationRuleFor(input: IstiodInput, hostname: string): Resolv
     return exact * 10 + (ns === input.proxy.namespace ? 0 : ns === hostNamespace ? 1 : 2);
   };
   let best: ResolvedRule | undefined;
+  const candidates = [
+    ...(cache.rules.exact.get(hostname) ?? []),
+    ...cache.rules.wildcards.filter((r) => hostname.endsWith(r.host.slice(1))),
+  ];
+  for (const candidate of candidates) if (!best || rank(candidate) < rank(best)) best = candidate;
+  return best;
+}
+
+interface RuleIndex {
+  /** Rules by their fully qualified host, in the order applied. */
+  readonly exact: ReadonlyMap<string, readonly ResolvedRule[]>;
+  readonly wildcards: readonly ResolvedRule[];
+}
+
+function indexRules(input: IstiodInput): RuleIndex {
+  const exact = new Map<string, ResolvedRule[]>();
+  const wildcards: ResolvedRule[] = [];
   for (const o of input.destinationRules) {
     const spec = o.spec as DestinationRuleSpec | undefined;
     if (!spec?.host) continue;
     const host = qualify(spec.host, o.metadata.namespace ?? "default", input.proxy.domainSuffix);
-    const matches = host === hostname || (host.startsWith("*") && hostname.endsWith(host.slice(1)));
-    if (!matches) continue;
-    const candidate = { object: o, spec, host };
-    if (!best || rank(candidate) < rank(best)) best = candidate;
+    const rule = { object: o, spec, host };
+    if (host.startsWith("*")) wildcards.push(rule);
+    else exact.set(host, [...(exact.get(host) ?? []), rule]);
   }
-  return best;
+  return { exact, wildcards };
 }
 
 /** util.GetPortLevelTrafficPolicy: a matching portLevelSettings entry replaces the policy, uninherited. */
