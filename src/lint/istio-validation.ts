@@ -1,7 +1,7 @@
 import { hashKeyProblems } from "../lb/hash-key-syntax.js";
-import { type FieldPath, formatPath, type ManifestDocument } from "../manifests/index.js";
+import { formatPath, type ManifestDocument } from "../manifests/index.js";
 import { hasWebhookValidation, validateWebhook } from "../validation/index.js";
-import { asArray, get, type LintContext } from "./context.js";
+import type { LintContext } from "./context.js";
 
 /**
  * What `kubectl apply` gets back from istiod's validating webhook (../validation/), in admission
@@ -27,20 +27,11 @@ export function checkIstioValidation(ctx: LintContext): void {
   for (const rule of ctx.destinationRules) checkHashKeys(ctx, rule);
 }
 
-/** Every consistentHash of a rule: top level, per port, per subset (and their ports). */
+/** Every consistentHash of a rule: top level, per subset, per port (LintContext.hashPolicies). */
 function checkHashKeys(ctx: LintContext, rule: ManifestDocument): void {
-  const policies: FieldPath[] = [["spec", "trafficPolicy"]];
-  for (const [i] of asArray(get(rule.object, "spec", "subsets")).entries())
-    policies.push(["spec", "subsets", i, "trafficPolicy"]);
-  for (const policy of [...policies]) {
-    for (const [j] of asArray(get(rule.object, ...policy, "portLevelSettings")).entries()) {
-      policies.push([...policy, "portLevelSettings", j]);
-    }
-  }
-  for (const policy of policies) {
-    const hashPath = [...policy, "loadBalancer", "consistentHash"];
-    for (const problem of hashKeyProblems(get(rule.object, ...hashPath))) {
-      const at = [...hashPath, ...problem.path];
+  for (const policy of ctx.hashPolicies(rule)) {
+    for (const problem of hashKeyProblems(policy.hash)) {
+      const at = [...policy.path, ...problem.path];
       ctx.report(
         rule,
         at,

@@ -59,11 +59,7 @@ export function checkTrafficPolicy(out: Findings, path: FieldPath, policy: unkno
     out.error(path, "tunnel and proxyProtocol must not be set together");
     return;
   }
-  const outlier = get(policy, "outlierDetection");
-  checkOutlierDetection(out, [...path, "outlierDetection"], outlier);
-  checkConnectionPool(out, [...path, "connectionPool"], get(policy, "connectionPool"));
-  checkLoadBalancer(out, [...path, "loadBalancer"], get(policy, "loadBalancer"), outlier);
-  for (const p of clientTlsProblems(get(policy, "tls"), namespace)) out.error([...path, "tls"], p);
+  checkPolicyParts(out, path, policy, namespace);
   const ports = out.withoutWarnings();
   for (const [i, entry] of asArray(get(policy, "portLevelSettings")).entries()) {
     const at = [...path, "portLevelSettings", i];
@@ -76,17 +72,22 @@ export function checkTrafficPolicy(out: Findings, path: FieldPath, policy: unkno
       ports.error(at, "port traffic policy must have at least one field");
       continue;
     }
-    const portOutlier = get(portPolicy, "outlierDetection");
-    checkOutlierDetection(ports, [...at, "outlierDetection"], portOutlier);
-    checkConnectionPool(ports, [...at, "connectionPool"], get(portPolicy, "connectionPool"));
-    checkLoadBalancer(ports, [...at, "loadBalancer"], get(portPolicy, "loadBalancer"), portOutlier);
-    for (const p of clientTlsProblems(get(portPolicy, "tls"), namespace)) ports.error([...at, "tls"], p);
+    checkPolicyParts(ports, at, portPolicy, namespace);
   }
   checkTunnel(out, [...path, "tunnel"], get(policy, "tunnel"));
   const version = num(get(policy, "proxyProtocol", "version"));
   if (version !== undefined && version !== 0 && version !== 1) {
     out.error([...path, "proxyProtocol", "version"], `proxy protocol version is invalid: ${version}`);
   }
+}
+
+/** What a traffic policy and a port-level policy share: outlier detection, pool, balancer, TLS. */
+function checkPolicyParts(out: Findings, path: FieldPath, policy: unknown, namespace: string): void {
+  const outlier = get(policy, "outlierDetection");
+  checkOutlierDetection(out, [...path, "outlierDetection"], outlier);
+  checkConnectionPool(out, [...path, "connectionPool"], get(policy, "connectionPool"));
+  checkLoadBalancer(out, [...path, "loadBalancer"], get(policy, "loadBalancer"), outlier);
+  for (const p of clientTlsProblems(get(policy, "tls"), namespace)) out.error([...path, "tls"], p);
 }
 
 function checkOutlierDetection(out: Findings, path: FieldPath, od: unknown): void {
