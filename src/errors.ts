@@ -11,6 +11,8 @@ export const USER_ERROR_CODES = {
   ERR_MANIFEST: "invalid manifest",
   /** A load-balancer setting is outside what Envoy accepts. */
   ERR_LB_CONFIG: "invalid load-balancer configuration",
+  /** An Envoy configuration (an xDS resource or a config dump) is malformed or not one Envoy accepts. */
+  ERR_XDS: "invalid Envoy configuration",
   /** A control API request came without the mesh's token (or with another mesh's). */
   ERR_UNAUTHORIZED: "missing or wrong admin token",
 } as const;

@@ -139,7 +139,14 @@ class Predictions {
 
 /** The gateway cluster behind the routes: the one cluster that names a Service. */
 function sessionCluster(mesh: Mesh) {
-  const withService = [...mesh.config.clusters.values()].filter((c) => c.service !== undefined);
+  const routed = new Set(
+    mesh.dataPlane.routes.virtualHosts.flatMap((v) =>
+      v.routes.flatMap((r) => r.destinations.map((d) => d.cluster)),
+    ),
+  );
+  const withService = [...mesh.clusters.values()]
+    .map((c) => c.config)
+    .filter((c) => c.service !== undefined && routed.has(c.name));
   if (withService.length !== 1) {
     throw new SessionAffinityError(
       "ERR_RUNTIME",

@@ -255,7 +255,7 @@ export class Dashboard {
       ...(d
         ? { deployment: { name: d.name, namespace: d.namespace, replicas: d.replicas, ready: d.ready } }
         : {}),
-      policy: routingPolicy(mesh.config, SERVICE),
+      policy: routingPolicy(mesh.xds, SERVICE),
       traffic: this.traffic.view(),
       requests,
       ...(point ? { point } : {}),

@@ -14,7 +14,7 @@ import {
   HTTP_PROTOCOL_OPTIONS_TYPE_URL,
   type HttpProtocolOptionsAny,
   type JsonStruct,
-} from "./envoy-types.js";
+} from "../xds/cluster-types.js";
 import type { IstiodInput, KubeObject } from "./input.js";
 import {
   destinationRuleFor,

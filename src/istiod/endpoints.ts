@@ -3,14 +3,15 @@
  * EndpointBuilder builds them (pilot/pkg/xds/endpoints/endpoint_builder.go, with
  * util.AppendLbEndpointMetadata from pilot/pkg/networking/util/util.go). Pure: reads only the input.
  */
-import { buildClusters } from "./clusters.js";
+
 import {
   CLUSTER_LOAD_ASSIGNMENT_TYPE_URL,
   type EnvoyClusterLoadAssignment,
   type EnvoyLbEndpoint,
   type EnvoyLocalityLbEndpoints,
   type EnvoyMetadata,
-} from "./envoy-types.js";
+} from "../xds/cluster-types.js";
+import { buildClusters } from "./clusters.js";
 import type { IstiodInput, ServiceEndpoint } from "./input.js";
 import { destinationRuleFor, meshServices } from "./service-model.js";
 

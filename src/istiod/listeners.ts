@@ -9,8 +9,9 @@
  * (istio_authn, istio.metadata_exchange, istio.stats), internalAddressConfig (needs MeshNetworks),
  * HTTPS/TLS servers, QUIC listeners and the PROXY-protocol listener filter.
  */
+
+import type { EnvoyHttpConnectionManager, EnvoyHttpFilter, EnvoyListener } from "../xds/listener-types.js";
 import type { IstiodInput } from "./input.js";
-import type { EnvoyHttpConnectionManager, EnvoyHttpFilter, EnvoyListener } from "./listener-types.js";
 import { gatewayHttpServers, type ResolvedServer } from "./route-gateway.js";
 import { STATEFUL_SESSION_FILTER } from "./route-hash-policy.js";
 

@@ -4,9 +4,9 @@
  * pilot/pkg/networking/util/util.go (MaybeBuildStatefulSessionFilterConfig) in Istio 1.30.
  */
 import type { IstioConsistentHash } from "../lb/istio-hash-policy.js";
+import type { EnvoyHashPolicy, TypedAny } from "../xds/route-types.js";
 import type { KubeObject } from "./input.js";
 import { protoDuration } from "./route-duration.js";
-import type { EnvoyHashPolicy, TypedAny } from "./route-types.js";
 
 interface TrafficPolicy {
   readonly loadBalancer?: { readonly consistentHash?: IstioConsistentHash };

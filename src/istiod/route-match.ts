@@ -10,7 +10,7 @@ import type {
   EnvoyRoute,
   EnvoyRouteMatch,
   EnvoyStringMatcher,
-} from "./route-types.js";
+} from "../xds/route-types.js";
 
 /** An Istio StringMatch: one of exact, prefix, regex (or none). */
 export interface IstioStringMatch {

@@ -2,8 +2,9 @@
  * The route retry policy, after istiod's pilot/pkg/networking/core/route/retry/retry.go (ConvertPolicy,
  * DefaultPolicy, DefaultConsistentHashPolicy, parseRetryOn) in Istio 1.30.
  */
+
+import type { EnvoyRetryHostPredicate, EnvoyRetryPolicy } from "../xds/route-types.js";
 import { protoDuration } from "./route-duration.js";
-import type { EnvoyRetryHostPredicate, EnvoyRetryPolicy } from "./route-types.js";
 
 /** An Istio HTTPRetry (VirtualService `http[].retries`) as the API server stores it. */
 export interface IstioHttpRetry {

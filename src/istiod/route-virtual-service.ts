@@ -8,6 +8,13 @@
  * rewrite, mirror/mirrors, fault, corsPolicy, delegate VirtualServices, JWT claim matches.
  */
 import type { IstioConsistentHash } from "../lb/istio-hash-policy.js";
+import type {
+  EnvoyClusterWeight,
+  EnvoyHashPolicy,
+  EnvoyRoute,
+  EnvoyRouteAction,
+  TypedAny,
+} from "../xds/route-types.js";
 import type { KubeObject } from "./input.js";
 import { protoDuration } from "./route-duration.js";
 import {
@@ -24,13 +31,6 @@ import {
   translateRouteMatch,
 } from "./route-match.js";
 import { convertRetryPolicy, type IstioHttpRetry } from "./route-retry.js";
-import type {
-  EnvoyClusterWeight,
-  EnvoyHashPolicy,
-  EnvoyRoute,
-  EnvoyRouteAction,
-  TypedAny,
-} from "./route-types.js";
 
 export interface IstioHttpRouteDestination {
   readonly destination: {

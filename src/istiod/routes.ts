@@ -6,6 +6,8 @@
  * Unlike sidecar routes, a gateway virtual host's domains are just the intersected host ("*"), never
  * host:port variants: the RouteConfiguration sets ignorePortInHostMatching instead.
  */
+
+import type { EnvoyRoute, EnvoyRouteConfiguration, EnvoyVirtualHost, TypedAny } from "../xds/route-types.js";
 import type { IstiodInput, KubeObject } from "./input.js";
 import { gatewayHttpServers, namespaceOf, type ResolvedServer } from "./route-gateway.js";
 import {
@@ -16,7 +18,6 @@ import {
   statefulSessionPerRoute,
 } from "./route-hash-policy.js";
 import { isCatchAllRoute } from "./route-match.js";
-import type { EnvoyRoute, EnvoyRouteConfiguration, EnvoyVirtualHost, TypedAny } from "./route-types.js";
 import { buildVirtualServiceRoutes, type RouteContext } from "./route-virtual-service.js";
 import { destinationRuleFor } from "./service-model.js";
 

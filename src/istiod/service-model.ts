@@ -3,7 +3,7 @@
  * (pilot/pkg/serviceregistry/kube), the DestinationRule that applies to a host with its subsets and
  * merged traffic policies (pilot/pkg/model), and value conversions. Shared by CDS, EDS and RDS.
  */
-import type { Duration } from "./envoy-types.js";
+import type { Duration } from "../xds/cluster-types.js";
 import type { IstiodInput, KubeObject } from "./input.js";
 import { protoDuration } from "./route-duration.js";
 

@@ -26,7 +26,6 @@ import {
   tokenMatches,
   writeAdminToken,
 } from "./admin-token.js";
-import { configDump } from "./config-dump.js";
 import { RejectedManifestError } from "./control-plane.js";
 import type { Mesh } from "./mesh.js";
 import { DEFAULT_NAMESPACE } from "./model.js";
@@ -228,11 +227,10 @@ export class AdminServer {
         case "/ready":
           return this.#text(res, 200, "LIVE\n");
         case "/clusters":
-          if (url.searchParams.get("format") === "json")
-            return this.#json(res, 200, configDump(mesh).clusters);
+          if (url.searchParams.get("format") === "json") return this.#json(res, 200, mesh.xds.clusters);
           return this.#text(res, 200, clustersText(mesh));
         case "/config_dump":
-          return this.#json(res, 200, configDump(mesh));
+          return this.#json(res, 200, mesh.xds);
         case "/stats/prometheus":
           return this.#text(res, 200, prometheusText(mesh), "text/plain; version=0.0.4; charset=utf-8");
         case "/api/v1":

@@ -6,20 +6,23 @@
  * switches every replica between the in-memory and the Redis store while the mesh runs.
  */
 import { randomBytes } from "node:crypto";
+import type { Cluster } from "../envoy/cluster.js";
+import { DataPlane } from "../envoy/data-plane.js";
+import { IngressGateway } from "../envoy/gateway.js";
 import { SessionAffinityError } from "../errors.js";
+import { DEFAULT_GATEWAY_PROXY, translate } from "../istiod/index.js";
 import { loadManifests } from "../manifests/index.js";
 import { apiGroup, type ManifestDocument, type ManifestSet } from "../manifests/types.js";
+import type { XdsSnapshot } from "../xds/snapshot.js";
 import { AdminServer } from "./admin.js";
-import { Cluster } from "./cluster.js";
 import {
   type ApplyResult,
   ControlPlane,
   type ObjectOutcome,
   RESTARTED_AT_ANNOTATION,
 } from "./control-plane.js";
-import { podViews, serviceEndpoints } from "./endpoints.js";
-import { type GatewaySnapshot, IngressGateway } from "./gateway.js";
-import { buildGatewayConfig, type GatewayConfig } from "./gateway-config.js";
+import { podViews } from "./endpoints.js";
+import { istiodInput, type StoredObjects, storedObjects } from "./istiod-input.js";
 import type { MeshKind } from "./model.js";
 import { type RedisHandle, startRedisStore } from "./redis.js";
 import { ReplicaSets } from "./replica-set.js";
@@ -72,9 +75,10 @@ export class Mesh {
   // Stores being replaced: stopped once no pod uses them any more, or with the mesh.
   readonly #retiring = new Set<RedisHandle>();
   #switching: Promise<unknown> = Promise.resolve();
-  readonly #clusters = new Map<string, Cluster>();
-  #config: GatewayConfig;
-  #configRevision = -1;
+  /** The gateway's xDS state: every push is translated by istiod and handed over whole. */
+  readonly dataPlane = new DataPlane({ listenerPort: DEFAULT_GATEWAY_PROXY.portMap[80] as number });
+  #objects: StoredObjects | undefined;
+  #version = 0;
   #pushes = 0;
   readonly #waiters = new Set<() => void>();
   #stopping: Promise<void> | undefined;
@@ -98,11 +102,14 @@ export class Mesh {
       ...(options.backoffMaxMs === undefined ? {} : { backoffMaxMs: options.backoffMaxMs }),
       onPodChange: () => this.#push(),
     });
-    this.#config = this.#buildConfig();
+    this.#push();
     this.controlPlane.onChange((kinds: ReadonlySet<MeshKind>) => {
       if ([...kinds].some((k) => k !== "Deployment" && k !== "Secret")) this.#push();
     });
-    this.gateway = new IngressGateway({ port: options.port ?? 8080, snapshot: () => this.snapshot() });
+    this.gateway = new IngressGateway({
+      port: options.port ?? 8080,
+      snapshot: () => this.dataPlane.gatewaySnapshot(),
+    });
     this.admin = new AdminServer(this, options.adminPort ?? 15000);
     process.once("exit", this.#onExit);
   }
@@ -197,62 +204,33 @@ export class Mesh {
     return this.#pushes;
   }
 
-  get config(): GatewayConfig {
-    return this.#config;
+  /** The xDS snapshot the gateway runs. */
+  get xds(): XdsSnapshot {
+    return this.dataPlane.snapshot;
   }
 
   get clusters(): ReadonlyMap<string, Cluster> {
-    return this.#clusters;
-  }
-
-  snapshot(): GatewaySnapshot {
-    return { config: this.#config, clusters: this.#clusters };
+    return this.dataPlane.clusters;
   }
 
   views(): ResourceViews {
     return buildViews(this.controlPlane, this.replicaSets.pods());
   }
 
-  #buildConfig(): GatewayConfig {
-    const cp = this.controlPlane;
-    this.#configRevision = cp.revision;
-    return buildGatewayConfig({
-      gateways: cp.list("Gateway").map((a) => a.object),
-      virtualServices: cp.list("VirtualService").map((a) => a.object),
-      destinationRules: cp.list("DestinationRule").map((a) => a.object),
-      services: cp.list("Service").map((a) => a.object),
-    });
-  }
-
-  /** The xDS push: routes when objects changed, then every cluster's endpoints. Synchronous. */
+  /**
+   * The xDS push: istiod translates the stored objects (re-read only when they changed) and the ready
+   * endpoints, and the gateway takes the snapshot. Synchronous, so a change is in force at once.
+   */
   #push(): void {
-    if (this.controlPlane.revision !== this.#configRevision) this.#config = this.#buildConfig();
-    const pods = podViews(this.replicaSets.pods());
-    let changed = false;
-    for (const [name, config] of this.#config.clusters) {
-      const service = config.service
-        ? this.controlPlane.get("Service", config.service.namespace, config.service.name)?.object
-        : undefined;
-      const servicePort =
-        service?.kind === "Service" ? service.ports.find((p) => p.port === config.port) : undefined;
-      const endpoints =
-        service?.kind === "Service" && servicePort
-          ? serviceEndpoints(service, servicePort, pods, config.subsetLabels)
-          : [];
-      const existing = this.#clusters.get(name);
-      if (existing) changed = existing.update(config, endpoints) || changed;
-      else {
-        this.#clusters.set(name, new Cluster(config, endpoints));
-        changed = true;
-      }
-    }
-    for (const name of this.#clusters.keys()) {
-      if (!this.#config.clusters.has(name)) {
-        this.#clusters.delete(name);
-        changed = true;
-      }
-    }
-    if (changed) this.#pushes++;
+    const cp = this.controlPlane;
+    if (this.#objects?.revision !== cp.revision) this.#objects = storedObjects(cp);
+    const pods = this.replicaSets.pods();
+    const views = podViews(pods);
+    const byAddress = new Map(
+      pods.filter((p) => p.port !== undefined).map((p) => [`127.0.0.1:${p.port}`, p.name]),
+    );
+    const snapshot = translate(istiodInput(cp, this.#objects, views), String(++this.#version));
+    if (this.dataPlane.apply(snapshot, (address) => byAddress.get(address))) this.#pushes++;
     for (const wake of this.#waiters) wake();
   }
 

@@ -8,8 +8,8 @@ import { SessionAffinityError } from "../errors.js";
 import { hashKeyProblems } from "../lb/hash-key-syntax.js";
 import type { IstioConsistentHash } from "../lb/istio-hash-policy.js";
 import { type FieldPath, formatPath, isPlainObject, type ManifestDocument } from "../manifests/index.js";
+import { PRESENT_MATCH_REGEX, re2Problem } from "../re2.js";
 import { parseGoDuration } from "../validation/go-duration.js";
-import { PRESENT_MATCH_REGEX, re2Problem } from "./re2.js";
 
 export const DEFAULT_NAMESPACE = "default";
 

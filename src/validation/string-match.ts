@@ -3,11 +3,11 @@
  * pkg/config/validation/validation.go: validateStringMatch, validateStringMatchRegexp,
  * validateStringRegexp) with Istio's messages. Istio compiles regexes with Go's regexp package;
  * re2js is a port of the same RE2 parser and fails with Go's error text, which Istio quotes; the
- * messages of src/mesh/re2.ts are reworded, so a refused pattern is compiled again here for Go's.
+ * messages of src/re2.ts are reworded, so a refused pattern is compiled again here for Go's.
  */
 import { RE2JS, RE2JSSyntaxException } from "re2js";
 import { get } from "../manifests/json-path.js";
-import { MAX_REGEX_BYTES, re2Problem } from "../mesh/re2.js";
+import { MAX_REGEX_BYTES, re2Problem } from "../re2.js";
 import { goQuote } from "./istio-names.js";
 
 export type StringMatchType = "exact" | "prefix" | "regex";

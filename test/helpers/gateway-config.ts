@@ -1,6 +1,10 @@
+import { type ClusterConfig, clusterConfigOf } from "../../src/envoy/cluster-config.js";
+import type { HostEntry } from "../../src/envoy/endpoints.js";
+import { type RouteTable, routeTableOf } from "../../src/envoy/route-table.js";
+import { DEFAULT_GATEWAY_PROXY, type IstiodInput, translate } from "../../src/istiod/index.js";
+import type { KubeObject } from "../../src/istiod/input.js";
 import { parseManifests } from "../../src/manifests/index.js";
-import { buildGatewayConfig, type GatewayConfig } from "../../src/mesh/gateway-config.js";
-import { type MeshObject, toMeshObject } from "../../src/mesh/model.js";
+import type { XdsSnapshot } from "../../src/xds/snapshot.js";
 
 /** The walkthrough's ingress Gateway (all hosts, port 80) and the `session-svc` Service. */
 export const GATEWAY_AND_SERVICE_YAML = `
@@ -30,15 +34,48 @@ spec:
     - route: ${route}
 `;
 
-/** What istiod would push for the Gateways, VirtualServices, DestinationRules and Services in `yaml`. */
-export function gatewayConfigFromYaml(yaml: string, file = "test.yaml"): GatewayConfig {
-  const objects = parseManifests(yaml, file).documents.map(toMeshObject);
-  const of = <K extends MeshObject["kind"]>(kind: K) =>
-    objects.filter((o): o is Extract<MeshObject, { kind: K }> => o.kind === kind);
-  return buildGatewayConfig({
+/** What the gateway runs: the route table of its listener and each cluster's configuration. */
+export interface TestGatewayConfig {
+  readonly snapshot: XdsSnapshot;
+  readonly routes: RouteTable;
+  readonly clusters: ReadonlyMap<string, ClusterConfig>;
+}
+
+/** The objects of `yaml` as istiod reads them (namespace `default` unless set), no endpoints. */
+export function istiodInputFromYaml(yaml: string, file = "test.yaml"): IstiodInput {
+  const objects = parseManifests(yaml, file).documents.map((d) => {
+    const o = d.object as unknown as KubeObject;
+    return { ...o, metadata: { ...o.metadata, namespace: d.namespace ?? "default" } };
+  });
+  const of = (kind: string) => objects.filter((o) => o.kind === kind);
+  return {
+    services: of("Service"),
     gateways: of("Gateway"),
     virtualServices: of("VirtualService"),
     destinationRules: of("DestinationRule"),
-    services: of("Service"),
-  });
+    endpoints: [],
+    proxy: DEFAULT_GATEWAY_PROXY,
+    features: { enablePersistentSessionFilter: true },
+  };
+}
+
+/** What istiod pushes for the objects in `yaml`, read back as the gateway runs it. */
+export function gatewayConfigFromYaml(yaml: string, file = "test.yaml"): TestGatewayConfig {
+  const snapshot = translate(istiodInputFromYaml(yaml, file), "1");
+  return {
+    snapshot,
+    routes: routeTableOf(snapshot.listeners, snapshot.routes, DEFAULT_GATEWAY_PROXY.portMap[80] as number),
+    clusters: new Map(snapshot.clusters.map((c) => [c.name, clusterConfigOf(c)])),
+  };
+}
+
+/** Healthy priority-0 hosts at `addresses`, served by pods session-0, session-1, ... */
+export function hostEntries(addresses: readonly string[]): HostEntry[] {
+  return addresses.map((address, i) => ({
+    address,
+    weight: 1,
+    health: "HEALTHY",
+    locality: {},
+    pod: `session-${i}`,
+  }));
 }

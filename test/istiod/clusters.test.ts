@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { buildClusters } from "../../src/istiod/clusters.js";
-import type { EnvoyCluster } from "../../src/istiod/envoy-types.js";
+import type { EnvoyCluster } from "../../src/xds/cluster-types.js";
 import { toDuration } from "../../src/istiod/service-model.js";
 import { checkEnvoyResource } from "../helpers/envoy-proto.js";
 import { HOST, walkthroughInput } from "./walkthrough-input.js";

@@ -1,25 +1,24 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Cluster } from "../../src/envoy/cluster.js";
+import type { ClusterConfig } from "../../src/envoy/cluster-config.js";
+import type { HostEntry } from "../../src/envoy/endpoints.js";
+import { DEFAULT_LIMITS } from "../../src/envoy/upstream/circuit-breakers.js";
 import { ENVOY_OUTLIER_DEFAULTS } from "../../src/lb/outlier-detector.js";
 import { seededRandom } from "../../src/lb/random-source.js";
 import { xxh64 } from "../../src/lb/xxhash64.js";
-import { Cluster } from "../../src/mesh/cluster.js";
-import type { EndpointEntry } from "../../src/mesh/endpoints.js";
-import type { ClusterConfig } from "../../src/mesh/gateway-config.js";
-import { DEFAULT_LIMITS } from "../../src/mesh/upstream/circuit-breakers.js";
 
-const ENDPOINTS: EndpointEntry[] = [1, 2, 3, 4, 5].map((i) => ({
+const ENDPOINTS: HostEntry[] = [1, 2, 3, 4, 5].map((i) => ({
   address: `127.0.0.1:900${i}`,
+  weight: 1,
+  health: "HEALTHY",
+  locality: {},
   pod: `pod-${i}`,
-  labels: {},
 }));
 
 function config(overrides: Partial<ClusterConfig> = {}): ClusterConfig {
   return {
     name: "outbound|80||session-svc.default.svc.cluster.local",
-    serviceFqdn: "session-svc.default.svc.cluster.local",
-    port: 80,
-    subsetLabels: {},
     lbPolicy: "ring-hash",
     minRingSize: 1024,
     connectTimeoutMs: 10_000,
@@ -33,6 +32,7 @@ function config(overrides: Partial<ClusterConfig> = {}): ClusterConfig {
       maxEjectionPercent: 100,
     },
     panicThresholdPercent: 0,
+    overrideHostStatuses: ["HEALTHY", "UNKNOWN"],
     ...overrides,
   };
 }

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseManifests } from "../../src/manifests/index.js";
-import { buildGatewayConfig } from "../../src/mesh/gateway-config.js";
-import { toMeshObject } from "../../src/mesh/model.js";
+import { unimplementedFields } from "../../src/envoy/unimplemented.js";
 import {
   GATEWAY_AND_SERVICE_YAML,
   gatewayConfigFromYaml,
+  type TestGatewayConfig,
   virtualServiceYaml,
 } from "../helpers/gateway-config.js";
 
@@ -17,6 +16,12 @@ function build(extra: string) {
 
 const vs = virtualServiceYaml;
 
+/** The cluster the first route sends to. */
+function routedCluster(c: TestGatewayConfig) {
+  const name = c.routes.virtualHosts[0]?.routes[0]?.destinations[0]?.cluster;
+  return name === undefined ? undefined : c.clusters.get(name);
+}
+
 const cookieRule = (where = "trafficPolicy") => `
 ---
 apiVersion: networking.istio.io/v1
@@ -27,12 +32,12 @@ spec:
   ${where === "trafficPolicy" ? "trafficPolicy:\n    loadBalancer:\n      consistentHash:\n        httpCookie: {name: session-route, path: /, ttl: 1800s}" : where}
 `;
 
-describe("gateway config (what istiod pushes)", () => {
+describe("gateway config: what istiod pushes, as the gateway runs it", () => {
   it("uses LEAST_REQUEST and the default retry policy with previous hosts when no rule applies", () => {
     const c = build(vs("[{destination: {host: session-svc}}]"));
     const cluster = c.clusters.get("outbound|80||session-svc.default.svc.cluster.local");
     assert.equal(cluster?.lbPolicy, "least-request");
-    const route = c.virtualHosts[0]?.routes[0];
+    const route = c.routes.virtualHosts[0]?.routes[0];
     assert.deepEqual(route?.hashPolicies, []);
     assert.equal(route?.retry.numRetries, 2);
     assert.equal(route?.retry.previousHostsPredicate, true);
@@ -44,9 +49,9 @@ describe("gateway config (what istiod pushes)", () => {
     const cluster = c.clusters.get("outbound|80||session-svc.default.svc.cluster.local");
     assert.equal(cluster?.lbPolicy, "ring-hash");
     assert.equal(cluster?.minRingSize, 1024);
-    const route = c.virtualHosts[0]?.routes[0];
+    const route = c.routes.virtualHosts[0]?.routes[0];
     assert.deepEqual(route?.hashPolicies, [
-      { kind: "cookie", name: "session-route", path: "/", ttlSeconds: 1800, attributes: [] },
+      { kind: "cookie", name: "session-route", path: "/", ttlSeconds: 1800 },
     ]);
     assert.equal(route?.retry.previousHostsPredicate, false);
   });
@@ -56,7 +61,7 @@ describe("gateway config (what istiod pushes)", () => {
       vs("[{destination: {host: session-svc}, weight: 50}, {destination: {host: session-svc}, weight: 50}]") +
         cookieRule(),
     );
-    const route = c.virtualHosts[0]?.routes[0];
+    const route = c.routes.virtualHosts[0]?.routes[0];
     assert.equal(route?.hashPolicies.length, 2);
     assert.equal(route?.retry.previousHostsPredicate, true);
   });
@@ -72,11 +77,13 @@ describe("gateway config (what istiod pushes)", () => {
       without.clusters.get("outbound|80||session-svc.default.svc.cluster.local")?.lbPolicy,
       "ring-hash",
     );
-    assert.deepEqual(without.virtualHosts[0]?.routes[0]?.hashPolicies, []);
+    assert.deepEqual(without.routes.virtualHosts[0]?.routes[0]?.hashPolicies, []);
     const withPort = build(
       vs("[{destination: {host: session-svc, port: {number: 80}}}]") + cookieRule(portLevel),
     );
-    assert.deepEqual(withPort.virtualHosts[0]?.routes[0]?.hashPolicies, [{ kind: "header", name: "x-user" }]);
+    assert.deepEqual(withPort.routes.virtualHosts[0]?.routes[0]?.hashPolicies, [
+      { kind: "header", name: "x-user" },
+    ]);
   });
 
   it("gives subsets their own cluster and Maglev when asked", () => {
@@ -91,13 +98,13 @@ describe("gateway config (what istiod pushes)", () => {
     const c = build(vs("[{destination: {host: session-svc, subset: v1}}]") + cookieRule(rule));
     const cluster = c.clusters.get("outbound|80|v1|session-svc.default.svc.cluster.local");
     assert.equal(cluster?.lbPolicy, "maglev");
-    assert.deepEqual(cluster?.subsetLabels, { version: "v1" });
+    assert.equal(routedCluster(c)?.name, "outbound|80|v1|session-svc.default.svc.cluster.local");
   });
 
   it("sets the cluster's connect timeout from connectionPool.tcp.connectTimeout as Istio merges policies, else 10 s", () => {
     const timeout = (rule: string, destination = "{host: session-svc}") => {
       const c = build(vs(`[{destination: ${destination}}]`) + (rule ? cookieRule(rule) : ""));
-      return [...c.clusters.values()][0]?.connectTimeoutMs;
+      return routedCluster(c)?.connectTimeoutMs;
     };
     assert.equal(timeout(""), 10_000, "Istio's MeshConfig default");
     assert.equal(timeout("trafficPolicy: {connectionPool: {tcp: {connectTimeout: 250ms}}}"), 250);
@@ -131,24 +138,25 @@ describe("gateway config (what istiod pushes)", () => {
     );
   });
 
-  it("lists the settings it does not act on as ignored, and not the ones it runs (timeouts, requests per connection, circuit breakers, consecutive-error ejection)", () => {
-    const [rule] = parseManifests(
-      cookieRule(
-        "trafficPolicy: {connectionPool: {tcp: {connectTimeout: 1s, maxConnections: 10, maxConnectionDuration: 1h}, http: {idleTimeout: 5s, maxRequestsPerConnection: 1, http1MaxPendingRequests: 1, http2MaxRequests: 5, maxRetries: 2}}, outlierDetection: {consecutive5xxErrors: 3, interval: 5s, splitExternalLocalOriginErrors: true}}",
-      ),
-      "t.yaml",
-    ).documents.map(toMeshObject);
-    assert.equal(rule?.kind, "DestinationRule");
-    assert.deepEqual(rule?.kind === "DestinationRule" ? [...rule.ignored].sort() : [], [
-      "spec.trafficPolicy.connectionPool.tcp.maxConnectionDuration",
-      "spec.trafficPolicy.outlierDetection.splitExternalLocalOriginErrors",
+  it("lists the fields it does not act on (max connection duration, split local-origin errors) and not the ones it runs", () => {
+    const c = build(
+      vs("[{destination: {host: session-svc}}]") +
+        cookieRule(
+          "trafficPolicy: {connectionPool: {tcp: {connectTimeout: 1s, maxConnections: 10, maxConnectionDuration: 1h}, http: {idleTimeout: 5s, maxRequestsPerConnection: 1, http1MaxPendingRequests: 1, http2MaxRequests: 5, maxRetries: 2}}, outlierDetection: {consecutive5xxErrors: 3, interval: 5s, splitExternalLocalOriginErrors: true}}",
+        ),
+    );
+    const cluster = "Cluster outbound|80||session-svc.default.svc.cluster.local";
+    const listed = unimplementedFields(c.snapshot).filter((f) => f.startsWith(cluster));
+    assert.deepEqual(listed.sort(), [
+      `${cluster}: outlierDetection.splitExternalLocalOriginErrors = true`,
+      `${cluster}: typedExtensionProtocolOptions.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.commonHttpProtocolOptions.maxConnectionDuration`,
     ]);
   });
 
   it("builds the circuit breakers as Istio does: 2^32 − 1 each, a connectionPool count above 0 in its place", () => {
     const cluster = (rule: string) => {
       const c = build(vs("[{destination: {host: session-svc}}]") + (rule ? cookieRule(rule) : ""));
-      return [...c.clusters.values()][0];
+      return routedCluster(c);
     };
     const unlimited = {
       maxConnections: 4294967295,
@@ -174,7 +182,7 @@ describe("gateway config (what istiod pushes)", () => {
   it("takes the upstream idle timeout and requests per connection from connectionPool.http, else Envoy's 1 h and no limit", () => {
     const cluster = (rule: string) => {
       const c = build(vs("[{destination: {host: session-svc}}]") + (rule ? cookieRule(rule) : ""));
-      return [...c.clusters.values()][0];
+      return routedCluster(c);
     };
     const plain = cluster("");
     assert.equal(plain?.idleTimeoutMs, 3_600_000);
@@ -195,11 +203,12 @@ describe("gateway config (what istiod pushes)", () => {
   it("builds outlier detection as Istio does: set counts enforced (0 disables), unset ones Envoy's defaults, minHealthPercent as the panic threshold", () => {
     const cluster = (rule: string, destination = "{host: session-svc}") => {
       const c = build(vs(`[{destination: ${destination}}]`) + (rule ? cookieRule(rule) : ""));
-      return [...c.clusters.values()][0];
+      return routedCluster(c);
     };
     const none = cluster("");
     assert.equal(none?.outlierDetection, undefined, "no rule, no detection");
-    assert.equal(none?.panicThresholdPercent, 50, "Envoy's default panic threshold");
+    // PILOT_AUTO_SEND_UNHEALTHY_ENDPOINTS (on by default) makes istiod turn panic mode off everywhere.
+    assert.equal(none?.panicThresholdPercent, 0, "istiod's healthy_panic_threshold {}");
     const empty = cluster("trafficPolicy: {outlierDetection: {}}");
     assert.deepEqual(empty?.outlierDetection, {
       consecutive5xx: 5,
@@ -248,22 +257,15 @@ describe("gateway config (what istiod pushes)", () => {
     );
   });
 
-  it("reads persistent sessions from the Service label", () => {
+  it("reads persistent sessions from the route istiod builds for a labelled Service", () => {
     const labelled = BASE.replace(
       "metadata: {name: session-svc}",
       "metadata: {name: session-svc, labels: {istio.io/persistent-session: session-pod}}",
     );
-    const objects = parseManifests(
-      labelled + vs("[{destination: {host: session-svc}}]"),
-      "t.yaml",
-    ).documents.map(toMeshObject);
-    const c = buildGatewayConfig({
-      gateways: objects.filter((o) => o.kind === "Gateway"),
-      virtualServices: objects.filter((o) => o.kind === "VirtualService"),
-      destinationRules: [],
-      services: objects.filter((o) => o.kind === "Service"),
-    } as Parameters<typeof buildGatewayConfig>[0]);
-    assert.deepEqual(c.clusters.get("outbound|80||session-svc.default.svc.cluster.local")?.session, {
+    const plain = build(vs("[{destination: {host: session-svc}}]"));
+    assert.equal(plain.routes.virtualHosts[0]?.routes[0]?.session, undefined);
+    const again = gatewayConfigFromYaml(labelled + vs("[{destination: {host: session-svc}}]"), "t.yaml");
+    assert.deepEqual(again.routes.virtualHosts[0]?.routes[0]?.session, {
       kind: "cookie",
       name: "session-pod",
       path: "/",

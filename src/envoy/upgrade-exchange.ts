@@ -14,7 +14,7 @@ import type { Socket } from "node:net";
 import type { Cluster } from "./cluster.js";
 import { refusedHeader } from "./downstream/raw-response.js";
 import { DROP_RESPONSE } from "./exchange.js";
-import type { RouteConfig } from "./gateway-config.js";
+import type { RouteConfig } from "./route-table.js";
 import {
   type Affinity,
   affinityOf,
@@ -31,7 +31,7 @@ import type { UpstreamFailureKind } from "./upstream/upstream-request.js";
 
 export interface UpgradeHost {
   readonly pool: ConnectionPool;
-  backoffMs(retry: number): number;
+  backoffMs(retry: number, baseMs: number): number;
   /** Counts a reply of the gateway itself (status class, Envoy response flag when set). */
   countLocal(status: number, flags: string): void;
   countUpstream(status: number): void;
@@ -299,7 +299,7 @@ export class UpgradeExchange implements ConnectionUser {
     }
     const out: string[] = [];
     const date = filtered(head.headers, DROP_REFUSAL, out);
-    affinityResponseHeaders(this.#cluster, this.#affinity as Affinity, this.#address, out);
+    affinityResponseHeaders(this.#route, this.#affinity as Affinity, this.#address, out);
     if (!this.#writable(out, head.status)) return;
     this.#answered(head.status);
     if (!date) out.push("date", new Date().toUTCString());
@@ -325,7 +325,7 @@ export class UpgradeExchange implements ConnectionUser {
     if (!head || !upstream || this.#done) return;
     const out: string[] = [];
     const date = filtered(head.headers, DROP_101, out);
-    affinityResponseHeaders(this.#cluster, this.#affinity as Affinity, this.#address, out);
+    affinityResponseHeaders(this.#route, this.#affinity as Affinity, this.#address, out);
     if (!this.#writable(out, 101)) return;
     this.#answered(101);
     this.#tunnel = true;
@@ -400,9 +400,12 @@ export class UpgradeExchange implements ConnectionUser {
     this.#cluster.stats.rqRetry++;
     this.#endActive?.();
     this.#pending101 = undefined;
-    setTimeout(() => {
-      if (!this.#done) this.#attempt();
-    }, this.#host.backoffMs(this.#retries));
+    setTimeout(
+      () => {
+        if (!this.#done) this.#attempt();
+      },
+      this.#host.backoffMs(this.#retries, this.#route.retry.backoffBaseMs),
+    );
   }
 
   #timeout(): void {

@@ -11,7 +11,7 @@ import { type ConnectionMemo, computeHash } from "../lb/hash-policy.js";
 import { selectHost } from "../lb/retry.js";
 import { overrideHost, readSession, sessionResponseHeaders } from "../lb/stateful-session.js";
 import type { Cluster } from "./cluster.js";
-import type { RouteConfig } from "./gateway-config.js";
+import type { RouteConfig } from "./route-table.js";
 import type { UpstreamFailureKind } from "./upstream/upstream-request.js";
 
 /** The downstream connection's addresses, as node:net reports them. */
@@ -58,7 +58,7 @@ function address(ip: string | undefined, port: number | undefined): SocketAddres
 
 /** Computed once per request: the hash only when the balancer hashes, so a cookie is generated only then. */
 export function affinityOf(route: RouteConfig, cluster: Cluster, request: RoutedRequest): Affinity {
-  if (!cluster.hashing && !cluster.config.session) return NO_AFFINITY;
+  if (!cluster.hashing && !route.session) return NO_AFFINITY;
   let hash: bigint | undefined;
   let setCookie: readonly string[] = [];
   if (cluster.hashing) {
@@ -74,8 +74,8 @@ export function affinityOf(route: RouteConfig, cluster: Cluster, request: Routed
     setCookie = result.setCookie ?? [];
   }
   let session: Affinity["session"];
-  if (cluster.config.session) {
-    const read = readSession(cluster.config.session, { headers: request.headers, path: request.path });
+  if (route.session) {
+    const read = readSession(route.session, { headers: request.headers, path: request.path });
     if (read.active) session = read.address === undefined ? {} : { address: read.address };
   }
   return { hash, setCookie, session };
@@ -104,13 +104,13 @@ export function pickHost(
 
 /** Appends the Set-Cookie headers of cookie generation and of a persistent session to `out`. */
 export function affinityResponseHeaders(
-  cluster: Cluster,
+  route: RouteConfig,
   affinity: Affinity,
   chosen: string,
   out: string[],
 ): void {
   for (const cookie of affinity.setCookie) out.push("set-cookie", cookie);
-  const session = cluster.config.session;
+  const session = route.session;
   if (affinity.session && session) {
     for (const [name, value] of sessionResponseHeaders(session, affinity.session.address, chosen))
       out.push(name, value);

@@ -10,7 +10,7 @@ import type { Socket } from "node:net";
 import type { Cluster } from "./cluster.js";
 import type { DownstreamResponse } from "./downstream/downstream-response.js";
 import { RawResponse, refusedHeader } from "./downstream/raw-response.js";
-import type { RouteConfig } from "./gateway-config.js";
+import type { RouteConfig } from "./route-table.js";
 import {
   type Affinity,
   affinityOf,
@@ -33,7 +33,7 @@ export interface ExchangeHost {
   local(res: DownstreamResponse, status: number, body: string, flags: string): void;
   /** Counts a response that came from upstream. */
   countUpstream(status: number): void;
-  backoffMs(retry: number): number;
+  backoffMs(retry: number, baseMs: number): number;
 }
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1), the framing the upstream request redoes, and the ones set here. */
@@ -365,9 +365,12 @@ export class Exchange {
     this.#upstream = undefined;
     // A body paused for the aborted attempt's backpressure would wait for a drain that never comes.
     if (!this.#bodyEnded) this.#req.body?.resume();
-    setTimeout(() => {
-      if (!this.#done) this.#attempt();
-    }, this.#host.backoffMs(this.#retries));
+    setTimeout(
+      () => {
+        if (!this.#done) this.#attempt();
+      },
+      this.#host.backoffMs(this.#retries, this.#route.retry.backoffBaseMs),
+    );
   }
 
   /** The body outgrew the retry buffer while a retry waited: it can no longer be replayed (Envoy's 507). */
@@ -394,7 +397,7 @@ export class Exchange {
     // gateway adds are named by the configuration: they are checked here, before any of the head goes
     // out (Node's writeHead would throw half-way, having already taken the status).
     const upstreamHeaders = out.length;
-    affinityResponseHeaders(this.#cluster, this.#affinity as Affinity, address, out);
+    affinityResponseHeaders(this.#route, this.#affinity as Affinity, address, out);
     this.#cluster.countResponse(address, head.status);
     if (out.length > upstreamHeaders && refusedHeader(out, upstreamHeaders) !== undefined) {
       this.#unwritable(upstream, settle);

@@ -4,14 +4,14 @@ import { once } from "node:events";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { describe, it, type TestContext } from "node:test";
-import { ConnectionPool } from "../../../src/mesh/upstream/connection-pool.js";
-import type { ResponseHead } from "../../../src/mesh/upstream/response-parser.js";
+import { ConnectionPool } from "../../../src/envoy/upstream/connection-pool.js";
+import type { ResponseHead } from "../../../src/envoy/upstream/response-parser.js";
 import {
   type UpstreamFailure,
   type UpstreamHandler,
   UpstreamRequest,
   type UpstreamRequestHead,
-} from "../../../src/mesh/upstream/upstream-request.js";
+} from "../../../src/envoy/upstream/upstream-request.js";
 import { closedPort, sleep, type TcpServer, tcpServer, waitFor, within } from "../../helpers/loopback.js";
 
 // --- servers, all bounded ----------------------------------------------------------------------------

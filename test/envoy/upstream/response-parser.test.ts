@@ -5,7 +5,7 @@ import {
   type ResponseHead,
   ResponseParseError,
   ResponseParser,
-} from "../../../src/mesh/upstream/response-parser.js";
+} from "../../../src/envoy/upstream/response-parser.js";
 
 interface Parsed {
   readonly heads: ResponseHead[];

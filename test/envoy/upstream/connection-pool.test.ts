@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import type { Socket } from "node:net";
 import { describe, it, type TestContext } from "node:test";
-import { CircuitBreakers, DEFAULT_LIMITS } from "../../../src/mesh/upstream/circuit-breakers.js";
+import { CircuitBreakers, DEFAULT_LIMITS } from "../../../src/envoy/upstream/circuit-breakers.js";
 import {
   ConnectionPool,
   type ConnectionUser,
   type PendingUser,
   type UpstreamConnection,
-} from "../../../src/mesh/upstream/connection-pool.js";
+} from "../../../src/envoy/upstream/connection-pool.js";
 import {
   closedPort,
   sleep,

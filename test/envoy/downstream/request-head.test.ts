@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it, type TestContext } from "node:test";
 import fc from "fast-check";
-import { parseSimpleRequestHead } from "../../../src/mesh/downstream/request-head.js";
+import { parseSimpleRequestHead } from "../../../src/envoy/downstream/request-head.js";
 import { nodeHttpServer } from "../../helpers/loopback.js";
 import { rawRequest } from "../../helpers/raw-http.js";
 

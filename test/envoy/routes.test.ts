@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  findVirtualHost,
-  matches,
-  pickDestination,
-  type RouteRequest,
-  routeRequest,
-} from "../../src/mesh/routes.js";
+import { findVirtualHost, type RouteRequest, routeMatches } from "../../src/envoy/route-match.js";
+import { pickDestination, type RouteTable, routeRequest as route } from "../../src/envoy/route-table.js";
+import { type IstioHttpMatch, translateRouteMatch } from "../../src/istiod/route-match.js";
 import { gatewayConfigFromYaml } from "../helpers/gateway-config.js";
 
 const YAML = `
@@ -65,9 +61,13 @@ spec:
     - route: [{destination: {host: b}}]
 `;
 
-function config() {
-  return gatewayConfigFromYaml(YAML, "routes.yaml");
+function config(): RouteTable {
+  return gatewayConfigFromYaml(YAML, "routes.yaml").routes;
 }
+
+/** A VirtualService match as istiod translates it, run as Envoy runs the result. */
+const matches = (m: IstioHttpMatch, request: RouteRequest) => routeMatches(translateRouteMatch(m), request);
+const routeRequest = (table: RouteTable, request: RouteRequest) => route(table, request);
 
 const req = (path: string, extra: Partial<RouteRequest> = {}): RouteRequest => ({
   method: "GET",
@@ -84,13 +84,14 @@ describe("routes", () => {
   const c = config();
 
   it("choose the virtual host by exact domain before '*', ignoring the port", () => {
-    assert.deepEqual(findVirtualHost(c, "shop.example.com:8080")?.domains, ["shop.example.com"]);
-    assert.deepEqual(findVirtualHost(c, "other.example.com")?.domains, ["*"]);
+    const vh = (authority: string) => findVirtualHost(c.virtualHosts, authority, c.ignorePortInHostMatching);
+    assert.deepEqual(vh("shop.example.com:8080")?.domains, ["shop.example.com"]);
+    assert.deepEqual(vh("other.example.com")?.domains, ["*"]);
   });
 
   it("bind only VirtualServices that name the ingress Gateway", () => {
     const internal = routeRequest(c, req("/", { authority: "internal.example.com" }));
-    assert.equal(internal?.virtualService, "default/rest");
+    assert.equal(internal?.name, "/apis/networking.istio.io/v1/namespaces/default/virtual-service/rest");
   });
 
   it("match uri exact, regex (whole path, no query) with method, headers OR query, prefix", () => {
@@ -181,7 +182,7 @@ describe("routes with RE2 regexes", () => {
     const routed = gatewayConfigFromYaml(
       YAML.replace('regex: "/items/[0-9]+"', 'regex: "/(a+)+b"'),
       "redos.yaml",
-    );
+    ).routes;
     for (const length of [30, 5000]) {
       within(1000, () => {
         const route = routeRequest(routed, req(`/${"a".repeat(length)}`, { method: "POST" }));

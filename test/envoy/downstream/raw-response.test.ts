@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { type AddressInfo, createServer, type Socket } from "node:net";
 import { describe, it, type TestContext } from "node:test";
-import type { DownstreamResponse } from "../../../src/mesh/downstream/downstream-response.js";
-import { RawResponse } from "../../../src/mesh/downstream/raw-response.js";
+import type { DownstreamResponse } from "../../../src/envoy/downstream/downstream-response.js";
+import { RawResponse } from "../../../src/envoy/downstream/raw-response.js";
 import { nodeHttpServer } from "../../helpers/loopback.js";
 import { rawExchange } from "../../helpers/raw-http.js";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { HeadBuffer, type HeadScan } from "../../../src/mesh/downstream/head-buffer.js";
+import { HeadBuffer, type HeadScan } from "../../../src/envoy/downstream/head-buffer.js";
 
 const bytes = (text: string) => Buffer.from(text, "latin1");
 const GET = (target: string, extra = "") => `GET ${target} HTTP/1.1\r\nHost: h\r\n${extra}\r\n`;

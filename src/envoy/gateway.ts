@@ -22,13 +22,13 @@ import type { RawResponse } from "./downstream/raw-response.js";
 import type { SimpleRequestHead } from "./downstream/request-head.js";
 import { type Refusal, type RequestView, requestView, simpleRequestView } from "./downstream/request-view.js";
 import { Exchange, type ExchangeHost } from "./exchange.js";
-import type { GatewayConfig, RouteConfig } from "./gateway-config.js";
-import { pickDestination, routeRequest } from "./routes.js";
+import { pickDestination, type RouteConfig, type RouteTable, routeRequest } from "./route-table.js";
 import { UpgradeExchange, type UpgradeHost, writeLocalReply } from "./upgrade-exchange.js";
 import { ConnectionPool } from "./upstream/connection-pool.js";
 
 export interface GatewaySnapshot {
-  readonly config: GatewayConfig;
+  /** The route table of the listener on the gateway's port, read from the snapshot's LDS and RDS. */
+  readonly routes: RouteTable;
   readonly clusters: ReadonlyMap<string, Cluster>;
 }
 
@@ -173,9 +173,9 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
   }
 
   #accept(socket: Socket): void {
-    // Envoy listens only on the ports of applied Gateway servers: before one exists a connection gets
-    // no HTTP at all. The port stays bound here (so it is checked at start), so it is reset, not refused.
-    if (this.#options.snapshot().config.servers.length === 0) {
+    // Envoy listens only where LDS put a listener: before one exists a connection gets no HTTP at all.
+    // The port stays bound here (so it is checked at start), so it is reset, not refused.
+    if (this.#options.snapshot().routes.listener === undefined) {
       socket.resetAndDestroy();
       return;
     }
@@ -319,8 +319,8 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     if (view.refusal !== undefined) return view.refusal;
     // A head nothing refuses has a normalized path.
     const path = view.path as string;
-    const { config, clusters } = this.#options.snapshot();
-    const route = routeRequest(config, {
+    const { routes, clusters } = this.#options.snapshot();
+    const route = routeRequest(routes, {
       method,
       path,
       authority: view.authority,
@@ -393,9 +393,12 @@ export class IngressGateway implements ExchangeHost, UpgradeHost {
     this.stats.byClass[statusClass(status)]++;
   }
 
-  /** Envoy's jittered back-off: base 25 ms, attempt n waits up to (2^n − 1)·25 ms. */
-  backoffMs(retry: number): number {
-    const ceiling = Math.min(250, (2 ** retry - 1) * 25);
-    return Number(this.#random() % BigInt(Math.max(1, ceiling)));
+  /**
+   * Envoy's jittered back-off (JitteredExponentialBackOffStrategy): attempt n waits up to
+   * (2^n − 1)·base, capped at 10·base (the max_interval Envoy derives when none is set).
+   */
+  backoffMs(retry: number, baseMs: number): number {
+    const ceiling = Math.min(10 * baseMs, (2 ** retry - 1) * baseMs);
+    return Number(this.#random() % BigInt(Math.max(1, Math.round(ceiling))));
   }
 }

@@ -3,9 +3,9 @@ import { once } from "node:events";
 import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { describe, it, type TestContext } from "node:test";
-import { RawConnection, type RawConnectionHost } from "../../../src/mesh/downstream/raw-connection.js";
-import type { RawResponse } from "../../../src/mesh/downstream/raw-response.js";
-import type { SimpleRequestHead } from "../../../src/mesh/downstream/request-head.js";
+import { RawConnection, type RawConnectionHost } from "../../../src/envoy/downstream/raw-connection.js";
+import type { RawResponse } from "../../../src/envoy/downstream/raw-response.js";
+import type { SimpleRequestHead } from "../../../src/envoy/downstream/request-head.js";
 import { sleep, waitFor } from "../../helpers/loopback.js";
 
 type Answer = (head: SimpleRequestHead, res: RawResponse) => void;

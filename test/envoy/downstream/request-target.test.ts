@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { requestTarget } from "../../../src/mesh/downstream/request-target.js";
-import { requestView } from "../../../src/mesh/downstream/request-view.js";
+import { requestTarget } from "../../../src/envoy/downstream/request-target.js";
+import { requestView } from "../../../src/envoy/downstream/request-view.js";
 
 // Envoy's HTTP/1 codec (codec_impl.cc handlePath, utility.cc Utility::Url::initialize over
 // http-parser's URL parser) with allow_absolute_url, the connection manager's default.

@@ -12,8 +12,9 @@ import type { BalancerMemory, LoadBalancer } from "../lb/load-balancer.js";
 import { OutlierDetector, type OutlierStats } from "../lb/outlier-detector.js";
 import { type RandomSource, seededRandom } from "../lb/random-source.js";
 import { createLoadBalancer, HASHING_POLICIES } from "../lb/registry.js";
-import type { EndpointEntry } from "./endpoints.js";
-import type { ClusterConfig } from "./gateway-config.js";
+import type { EnvoyLocality, HealthStatus } from "../xds/cluster-types.js";
+import type { ClusterConfig } from "./cluster-config.js";
+import { type HostEntry, isUsableHealth } from "./endpoints.js";
 import { CircuitBreakers } from "./upstream/circuit-breakers.js";
 import type { ClusterPoolSettings } from "./upstream/connection-pool.js";
 import type { UpstreamFailureKind } from "./upstream/upstream-request.js";
@@ -47,6 +48,10 @@ export interface ClusterStats {
 export interface HostView {
   readonly address: string;
   readonly pod: string;
+  readonly weight: number;
+  /** The health EDS gave the host. */
+  readonly health: HealthStatus;
+  readonly locality: EnvoyLocality;
   readonly active: number;
   readonly stats: HostStats;
   /** Out of the balancer by outlier detection (Envoy's `/failed_outlier_check`). */
@@ -79,12 +84,13 @@ function poolSettingsOf(config: ClusterConfig, breakers: CircuitBreakers): Clust
   };
 }
 
-function key(config: ClusterConfig, endpoints: readonly EndpointEntry[], ejected: readonly string[]): string {
+function key(config: ClusterConfig, endpoints: readonly HostEntry[], ejected: readonly string[]): string {
   return JSON.stringify([
     config.lbPolicy,
     config.minRingSize,
     config.tableSize,
-    endpoints.map((e) => e.address),
+    config.maxRingSize,
+    endpoints.map((e) => [e.address, e.weight, e.health]),
     config.panicThresholdPercent,
     ejected,
   ]);
@@ -110,7 +116,7 @@ export class Cluster {
   };
   readonly #hostStats = new Map<string, HostStats>();
   readonly #random: RandomSource;
-  #entries: readonly EndpointEntry[] = [];
+  #entries: readonly HostEntry[] = [];
   #pods = new Map<string, string>();
   #lb: LoadBalancer;
   /** The balancer's seed and round robin position, kept across host updates as Envoy's balancer keeps them. */
@@ -123,7 +129,7 @@ export class Cluster {
 
   constructor(
     config: ClusterConfig,
-    endpoints: readonly EndpointEntry[],
+    endpoints: readonly HostEntry[],
     random: RandomSource = seededRandom(Date.now()),
     now: () => number = () => performance.now(),
   ) {
@@ -143,7 +149,7 @@ export class Cluster {
   }
 
   /** A new or changed outlier configuration starts a new detector, as Envoy's cluster update does. */
-  #configureOutliers(endpoints: readonly EndpointEntry[]): void {
+  #configureOutliers(endpoints: readonly HostEntry[]): void {
     const od = this.config.outlierDetection;
     if (!od) this.#outliers = undefined;
     else if (!this.#outliers || JSON.stringify(this.#configured) !== JSON.stringify(od))
@@ -152,7 +158,7 @@ export class Cluster {
     this.#outliers?.setHosts(endpoints.map((e) => e.address));
   }
 
-  #keyOf(endpoints: readonly EndpointEntry[]): string {
+  #keyOf(endpoints: readonly HostEntry[]): string {
     return key(this.config, endpoints, this.#outliers?.ejected() ?? []);
   }
 
@@ -183,7 +189,7 @@ export class Cluster {
   }
 
   /** Applies a push; returns whether the balancer was rebuilt. */
-  update(config: ClusterConfig, endpoints: readonly EndpointEntry[]): boolean {
+  update(config: ClusterConfig, endpoints: readonly HostEntry[]): boolean {
     // A changed cluster is a new cluster and balancer in Envoy (CDS), with a seed of its own; only
     // endpoint changes (EDS) keep the balancer's memory.
     if (JSON.stringify(config) !== JSON.stringify(this.config)) this.#memory = {};
@@ -202,20 +208,25 @@ export class Cluster {
     return true;
   }
 
-  #build(endpoints: readonly EndpointEntry[]): LoadBalancer {
+  #build(endpoints: readonly HostEntry[]): LoadBalancer {
     this.#entries = endpoints;
     this.#pods = new Map(endpoints.map((e) => [e.address, e.pod]));
     this.stats.lbRebuilds++;
     const outliers = this.#outliers;
-    const healthy = outliers ? endpoints.filter((e) => !outliers.isEjected(e.address)) : endpoints;
+    const healthy = endpoints.filter(
+      (e) => isUsableHealth(e.health) && !(outliers?.isEjected(e.address) ?? false),
+    );
     // Envoy's panic mode: below the threshold's share of healthy hosts, every host is used.
     const panic =
       endpoints.length > 0 && (100 * healthy.length) / endpoints.length < this.config.panicThresholdPercent;
     return createLoadBalancer(
       this.config.lbPolicy,
-      normalizeEndpoints((panic ? endpoints : healthy).map((e) => ({ address: e.address }))),
+      normalizeEndpoints(
+        (panic ? endpoints : healthy).map((e) => ({ address: e.address, weight: e.weight })),
+      ),
       {
         ...(this.config.minRingSize === undefined ? {} : { minRingSize: this.config.minRingSize }),
+        ...(this.config.maxRingSize === undefined ? {} : { maxRingSize: this.config.maxRingSize }),
         ...(this.config.tableSize === undefined ? {} : { tableSize: this.config.tableSize }),
         activeRequests: this.activeRequests,
         random: this.#random,
@@ -295,6 +306,9 @@ export class Cluster {
     return this.#entries.map((e) => ({
       address: e.address,
       pod: e.pod,
+      weight: e.weight,
+      health: e.health,
+      locality: e.locality,
       active: this.activeRequests.get(e.address),
       stats: { ...this.host(e.address) },
       ejected: this.#outliers?.isEjected(e.address) ?? false,

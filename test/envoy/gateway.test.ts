@@ -11,14 +11,15 @@ import {
 } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
 import { describe, it, type TestContext } from "node:test";
+import { Cluster } from "../../src/envoy/cluster.js";
+import type { ClusterConfig } from "../../src/envoy/cluster-config.js";
+import { type GatewaySnapshot, IngressGateway } from "../../src/envoy/gateway.js";
+import { type ResponseHead, ResponseParser } from "../../src/envoy/upstream/response-parser.js";
 import { seededRandom } from "../../src/lb/random-source.js";
-import { Cluster } from "../../src/mesh/cluster.js";
-import { type GatewaySnapshot, IngressGateway } from "../../src/mesh/gateway.js";
-import type { ClusterConfig } from "../../src/mesh/gateway-config.js";
-import { type ResponseHead, ResponseParser } from "../../src/mesh/upstream/response-parser.js";
 import {
   GATEWAY_AND_SERVICE_YAML,
   gatewayConfigFromYaml,
+  hostEntries,
   virtualServiceYaml,
 } from "../helpers/gateway-config.js";
 import { closedPort, sleep, tcpServer, unansweredAddress, waitFor, within } from "../helpers/loopback.js";
@@ -69,13 +70,8 @@ function snapshot(addresses: readonly string[], route: RouteOptions = {}): Gatew
   const config = gatewayConfigFromYaml(manifests(route), "gateway.test.yaml");
   const clusterConfig = config.clusters.get(CLUSTER) as ClusterConfig;
   assert.ok(clusterConfig, "the route's cluster is configured");
-  const endpoints = addresses.map((address, i) => ({
-    address,
-    pod: `session-${i}`,
-    labels: { app: "session" },
-  }));
-  const cluster = new Cluster(clusterConfig, endpoints, seededRandom(11));
-  return { config, clusters: new Map([[CLUSTER, cluster]]) };
+  const cluster = new Cluster(clusterConfig, hostEntries(addresses), seededRandom(11));
+  return { routes: config.routes, clusters: new Map([[CLUSTER, cluster]]) };
 }
 
 interface TestGateway {

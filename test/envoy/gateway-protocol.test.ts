@@ -9,13 +9,15 @@ import { once } from "node:events";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
 import { describe, it, type TestContext } from "node:test";
+import { Cluster } from "../../src/envoy/cluster.js";
+import type { ClusterConfig } from "../../src/envoy/cluster-config.js";
+import { type GatewaySnapshot, IngressGateway } from "../../src/envoy/gateway.js";
 import { seededRandom } from "../../src/lb/random-source.js";
-import { Cluster } from "../../src/mesh/cluster.js";
-import { type GatewaySnapshot, IngressGateway } from "../../src/mesh/gateway.js";
-import type { ClusterConfig, GatewayConfig } from "../../src/mesh/gateway-config.js";
 import {
   GATEWAY_AND_SERVICE_YAML,
   gatewayConfigFromYaml,
+  hostEntries,
+  type TestGatewayConfig,
   virtualServiceYaml,
 } from "../helpers/gateway-config.js";
 import { waitFor } from "../helpers/loopback.js";
@@ -33,7 +35,7 @@ spec:
   trafficPolicy: {loadBalancer: {consistentHash: {httpCookie: {name: session-route, path: /, ttl: 1800s}}}}
 `;
 
-function configOf(withCookieRule: boolean): GatewayConfig {
+function configOf(withCookieRule: boolean): TestGatewayConfig {
   const yaml = `${GATEWAY_AND_SERVICE_YAML}${withCookieRule ? COOKIE_RULE : ""}${virtualServiceYaml("[{destination: {host: session-svc}}]")}`;
   return gatewayConfigFromYaml(yaml, "gateway-protocol.test.yaml");
 }
@@ -42,26 +44,29 @@ function configOf(withCookieRule: boolean): GatewayConfig {
  * The same configuration with the cookie name of every route's hash policy replaced, as a push could
  * carry it if nothing had checked the name on the way.
  */
-function withCookieName(config: GatewayConfig, name: string): GatewayConfig {
+function withCookieName(config: TestGatewayConfig, name: string): TestGatewayConfig {
   return {
     ...config,
-    virtualHosts: config.virtualHosts.map((host) => ({
-      ...host,
-      routes: host.routes.map((route) => ({
-        ...route,
-        hashPolicies: route.hashPolicies.map((policy) =>
-          policy.kind === "cookie" ? { ...policy, name } : policy,
-        ),
+    routes: {
+      ...config.routes,
+      virtualHosts: config.routes.virtualHosts.map((host) => ({
+        ...host,
+        routes: host.routes.map((route) => ({
+          ...route,
+          hashPolicies: route.hashPolicies.map((policy) =>
+            policy.kind === "cookie" ? { ...policy, name } : policy,
+          ),
+        })),
       })),
-    })),
+    },
   };
 }
 
 async function startGateway(t: TestContext, address: string, config = configOf(false)) {
   const clusterConfig = config.clusters.get(CLUSTER) as ClusterConfig;
-  const endpoints = [{ address, pod: "session-0", labels: { app: "session" } }];
+  const endpoints = hostEntries([address]);
   const snapshot: GatewaySnapshot = {
-    config,
+    routes: config.routes,
     clusters: new Map([[CLUSTER, new Cluster(clusterConfig, endpoints, seededRandom(11))]]),
   };
   const gateway = new IngressGateway({ port: 0, snapshot: () => snapshot, random: seededRandom(5) });

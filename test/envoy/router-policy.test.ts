@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { upstreamFailureReply } from "../../src/mesh/router-policy.js";
+import { upstreamFailureReply } from "../../src/envoy/router-policy.js";
 
 describe("router policy: the local reply for a failed attempt", () => {
   it("words each failure as Envoy's reset reasons, flags it UF, UC or UPE and answers a protocol error 502", () => {
