@@ -30,6 +30,7 @@ export interface HostStats {
   rqTotal: number;
   rqSuccess: number;
   rqError: number;
+  rqTimeout: number;
   cxConnectFail: number;
 }
 
@@ -239,7 +240,7 @@ export class Cluster {
   host(address: string): HostStats {
     let stats = this.#hostStats.get(address);
     if (!stats) {
-      stats = { rqTotal: 0, rqSuccess: 0, rqError: 0, cxConnectFail: 0 };
+      stats = { rqTotal: 0, rqSuccess: 0, rqError: 0, rqTimeout: 0, cxConnectFail: 0 };
       this.#hostStats.set(address, stats);
     }
     return stats;
@@ -282,7 +283,8 @@ export class Cluster {
    */
   countFailure(address: string, failure: AttemptFailure): void {
     if (failure === "overflow") return;
-    if (failure !== "timeout") this.host(address).rqError++;
+    if (failure === "timeout") this.host(address).rqTimeout++;
+    else this.host(address).rqError++;
     if (failure === "connect-failure") {
       this.host(address).cxConnectFail++;
       this.stats.cxConnectFail++;

@@ -9,6 +9,8 @@ import { SessionAffinityError } from "../errors.js";
 import type { RandomSource } from "../lb/random-source.js";
 import type { EnvoyClusterLoadAssignment } from "../xds/cluster-types.js";
 import type { XdsSnapshot } from "../xds/snapshot.js";
+import { applySnapshot } from "./admin/resource-versions.js";
+import type { AppliedSnapshot } from "./admin/views.js";
 import { Cluster } from "./cluster.js";
 import { type ClusterConfig, clusterConfigOf } from "./cluster-config.js";
 import { type HostEntry, hostsOf } from "./endpoints.js";
@@ -29,14 +31,20 @@ export interface DataPlaneOptions {
   /** The listener port the gateway serves (the gateway pod's port; 8080 for Istio's ingress gateway). */
   readonly listenerPort: number;
   readonly random?: RandomSource;
+  /** Wall clock (epoch ms) for the time each resource was taken, as config_dump reports it. */
+  readonly now?: () => number;
 }
 
 export class DataPlane {
   readonly #listenerPort: number;
   readonly #random: RandomSource | undefined;
+  readonly #now: () => number;
+  #applied: AppliedSnapshot | undefined;
   readonly #clusters = new Map<string, Cluster>();
   #snapshot: XdsSnapshot = EMPTY_SNAPSHOT;
   #routes: RouteTable = EMPTY_ROUTE_TABLE;
+  /** The listeners and route configurations the route table was built from, as JSON. */
+  #routesKey = "";
   #unimplemented: readonly string[] = [];
   #rejected: string | undefined;
   #state: GatewaySnapshot;
@@ -44,12 +52,18 @@ export class DataPlane {
   constructor(options: DataPlaneOptions) {
     this.#listenerPort = options.listenerPort;
     this.#random = options.random;
+    this.#now = options.now ?? Date.now;
     this.#state = { routes: this.#routes, clusters: this.#clusters };
   }
 
   /** The snapshot in force. */
   get snapshot(): XdsSnapshot {
     return this.#snapshot;
+  }
+
+  /** The snapshot in force with each resource's version and update time; undefined before the first push. */
+  get applied(): AppliedSnapshot | undefined {
+    return this.#applied;
   }
 
   get routes(): RouteTable {
@@ -82,9 +96,14 @@ export class DataPlane {
   apply(snapshot: XdsSnapshot, podOf: (address: string) => string | undefined): boolean {
     let routes: RouteTable;
     let configs: { config: ClusterConfig; hosts: HostEntry[] }[];
+    // istiod rebuilds every resource per push; an unchanged route configuration keeps its table.
+    const routesKey =
+      snapshot.routes === this.#snapshot.routes && snapshot.listeners === this.#snapshot.listeners
+        ? this.#routesKey
+        : JSON.stringify([snapshot.listeners, snapshot.routes]);
     try {
       routes =
-        snapshot.routes === this.#snapshot.routes && snapshot.listeners === this.#snapshot.listeners
+        routesKey === this.#routesKey
           ? this.#routes
           : routeTableOf(snapshot.listeners, snapshot.routes, this.#listenerPort);
       const assignments = new Map<string, EnvoyClusterLoadAssignment>(
@@ -118,9 +137,13 @@ export class DataPlane {
       this.#clusters.delete(name);
       changed = true;
     }
-    if (snapshot !== this.#snapshot) this.#unimplemented = unimplementedFields(snapshot);
+    if (snapshot !== this.#snapshot) {
+      this.#unimplemented = unimplementedFields(snapshot);
+      this.#applied = applySnapshot(this.#applied, snapshot, this.#now());
+    }
     this.#snapshot = snapshot;
     this.#routes = routes;
+    this.#routesKey = routesKey;
     this.#state = { routes, clusters: this.#clusters };
     return changed;
   }

@@ -32,7 +32,7 @@ export interface RouteRequest {
 }
 
 /** envoy.type.matcher.v3.StringMatcher (Envoy's StringMatcherImpl). */
-export function stringMatches(m: EnvoyStringMatcher & StringMatcherExtras, value: string): boolean {
+export function stringMatches(m: EnvoyStringMatcher, value: string): boolean {
   const ignoreCase = m.ignoreCase === true;
   const v = ignoreCase ? value.toLowerCase() : value;
   const lower = (s: string) => (ignoreCase ? s.toLowerCase() : s);
@@ -43,13 +43,6 @@ export function stringMatches(m: EnvoyStringMatcher & StringMatcherExtras, value
   if (m.safeRegex !== undefined) return re2FullMatch(m.safeRegex.regex, value);
   // A StringMatcher with no pattern is refused by Envoy's config validation.
   return false;
-}
-
-/** StringMatcher fields a real proxy's configuration may carry beyond what istiod emits. */
-export interface StringMatcherExtras {
-  readonly suffix?: string;
-  readonly contains?: string;
-  readonly ignoreCase?: boolean;
 }
 
 function stripPort(authority: string): string {
@@ -113,7 +106,7 @@ function headerValue(request: RouteRequest, name: string): string | undefined {
   return joined;
 }
 
-export function headerMatches(m: EnvoyHeaderMatcher & HeaderMatcherExtras, request: RouteRequest): boolean {
+export function headerMatches(m: EnvoyHeaderMatcher, request: RouteRequest): boolean {
   const value = headerValue(request, m.name);
   const invert = m.invertMatch === true;
   if (m.presentMatch !== undefined) return ((value !== undefined) === m.presentMatch) !== invert;
@@ -129,15 +122,6 @@ export function headerMatches(m: EnvoyHeaderMatcher & HeaderMatcherExtras, reque
   // No matcher at all: Envoy checks presence only.
   else result = true;
   return result !== invert;
-}
-
-/** The deprecated HeaderMatcher forms a real proxy's configuration may still carry. */
-export interface HeaderMatcherExtras {
-  readonly exactMatch?: string;
-  readonly prefixMatch?: string;
-  readonly suffixMatch?: string;
-  readonly containsMatch?: string;
-  readonly safeRegexMatch?: { readonly regex: string };
 }
 
 /** Percent-decoding that leaves a malformed escape as it is, as Envoy's PercentEncoding::decode does. */
@@ -174,7 +158,7 @@ function queryMatches(m: EnvoyQueryParameterMatcher, path: string): boolean {
 }
 
 /** Whether a RouteMatch holds for a request. */
-export function routeMatches(m: EnvoyRouteMatch & RouteMatchExtras, request: RouteRequest): boolean {
+export function routeMatches(m: EnvoyRouteMatch, request: RouteRequest): boolean {
   const path = pathOnly(request.path);
   const caseSensitive = m.caseSensitive !== false;
   const fold = (s: string) => (caseSensitive ? s : s.toLowerCase());
@@ -192,11 +176,6 @@ export function routeMatches(m: EnvoyRouteMatch & RouteMatchExtras, request: Rou
   for (const h of m.headers ?? []) if (!headerMatches(h, request)) return false;
   for (const q of m.queryParameters ?? []) if (!queryMatches(q, request.path)) return false;
   return true;
-}
-
-/** RouteMatch fields a real proxy's configuration may carry beyond what istiod emits. */
-export interface RouteMatchExtras {
-  readonly pathSeparatedPrefix?: string;
 }
 
 /**

@@ -57,6 +57,8 @@ const HANDLED: Record<
     "virtualHosts[].routes[].route.weightedClusters.clusters[].name",
     "virtualHosts[].routes[].route.weightedClusters.clusters[].weight",
     "virtualHosts[].routes[].route.timeout",
+    // It bounds grpc-timeout, and gRPC needs HTTP/2, which the gateway's HTTP/1.1 listener never gets.
+    "virtualHosts[].routes[].route.maxGrpcTimeout",
     "virtualHosts[].routes[].route.hashPolicy",
     "virtualHosts[].routes[].route.retryPolicy.retryOn",
     "virtualHosts[].routes[].route.retryPolicy.numRetries",
@@ -167,7 +169,12 @@ export function unimplementedFields(snapshot: XdsSnapshot): string[] {
   const out = new Set<string>();
   for (const l of snapshot.listeners) resourceFields("Listener", l.name, l, out);
   for (const r of snapshot.routes) resourceFields("RouteConfiguration", r.name, r, out);
-  for (const c of snapshot.clusters) resourceFields("Cluster", c.name, c, out);
+  for (const c of snapshot.clusters) {
+    resourceFields("Cluster", c.name, c, out);
+    // Unset, Envoy enforces success-rate ejection at 100 %; istiod always sets it to 0.
+    if (c.outlierDetection && c.outlierDetection.enforcingSuccessRate === undefined)
+      out.add(`Cluster ${c.name}: outlierDetection.enforcingSuccessRate unset (Envoy's 100)`);
+  }
   for (const e of snapshot.endpoints) resourceFields("ClusterLoadAssignment", e.clusterName, e, out);
   return [...out];
 }

@@ -16,6 +16,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { readCookie } from "../app/cookie-header.js";
 import { Dashboard } from "../dashboard/dashboard.js";
+import { envoyAdminReply } from "../envoy/admin/envoy-admin.js";
 import { isUserError, SessionAffinityError } from "../errors.js";
 import { parseManifests } from "../manifests/index.js";
 import {
@@ -29,7 +30,6 @@ import {
 import { RejectedManifestError } from "./control-plane.js";
 import type { Mesh } from "./mesh.js";
 import { DEFAULT_NAMESPACE } from "./model.js";
-import { clustersText, prometheusText } from "./stats.js";
 import { RESOURCE_NAMES, type ResourceName } from "./views.js";
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -223,16 +223,11 @@ export class AdminServer {
       if (path === "/" && url.searchParams.has("token"))
         return this.#openDashboard(res, url.searchParams.get("token"));
       if (await this.#dashboard.get(path, req, res)) return;
+      const envoy = envoyAdminReply(path, url.searchParams, mesh.envoyAdmin(this.#port));
+      if (envoy) return this.#text(res, envoy.status, envoy.body, envoy.contentType);
       switch (path) {
         case "/ready":
           return this.#text(res, 200, "LIVE\n");
-        case "/clusters":
-          if (url.searchParams.get("format") === "json") return this.#json(res, 200, mesh.xds.clusters);
-          return this.#text(res, 200, clustersText(mesh));
-        case "/config_dump":
-          return this.#json(res, 200, mesh.xds);
-        case "/stats/prometheus":
-          return this.#text(res, 200, prometheusText(mesh), "text/plain; version=0.0.4; charset=utf-8");
         case "/api/v1":
           return this.#json(res, 200, {
             gateway: mesh.gatewayUrl,
@@ -240,6 +235,12 @@ export class AdminServer {
             store: mesh.store,
             pushes: mesh.pushes,
             revision: mesh.controlPlane.revision,
+            xds: {
+              version: mesh.xds.version,
+              istioVersion: mesh.xds.istioVersion,
+              ...(mesh.dataPlane.rejected === undefined ? {} : { rejected: mesh.dataPlane.rejected }),
+              unimplemented: mesh.dataPlane.unimplemented,
+            },
             settled: mesh.settled(),
           });
         case "/api/v1/state":

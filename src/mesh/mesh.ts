@@ -6,6 +6,9 @@
  * switches every replica between the in-memory and the Redis store while the mesh runs.
  */
 import { randomBytes } from "node:crypto";
+import type { EnvoyAdminSource } from "../envoy/admin/envoy-admin.js";
+import { istioGatewayIdentity } from "../envoy/admin/identity.js";
+import type { ProxyIdentity } from "../envoy/admin/views.js";
 import type { Cluster } from "../envoy/cluster.js";
 import { DataPlane } from "../envoy/data-plane.js";
 import { IngressGateway } from "../envoy/gateway.js";
@@ -78,6 +81,8 @@ export class Mesh {
   /** The gateway's xDS state: every push is translated by istiod and handed over whole. */
   readonly dataPlane = new DataPlane({ listenerPort: DEFAULT_GATEWAY_PROXY.portMap[80] as number });
   #objects: StoredObjects | undefined;
+  readonly #startedAt = Date.now();
+  #identity: ProxyIdentity | undefined;
   #version = 0;
   #pushes = 0;
   readonly #waiters = new Set<() => void>();
@@ -207,6 +212,25 @@ export class Mesh {
   /** The xDS snapshot the gateway runs. */
   get xds(): XdsSnapshot {
     return this.dataPlane.snapshot;
+  }
+
+  /** What Envoy's admin endpoints read: the gateway's books and the proxy's identity. */
+  envoyAdmin(adminPort: number): EnvoyAdminSource {
+    if (this.#identity?.adminAddress.portValue !== adminPort) {
+      this.#identity = istioGatewayIdentity({
+        podName: "istio-ingressgateway",
+        namespace: DEFAULT_GATEWAY_PROXY.namespace,
+        podIp: "127.0.0.1",
+        adminPort,
+        startedAt: this.#startedAt,
+        labels: DEFAULT_GATEWAY_PROXY.labels,
+      });
+    }
+    return {
+      books: { dataPlane: this.dataPlane, pool: this.gateway.pool, downstream: this.gateway.stats },
+      identity: this.#identity,
+      now: Date.now,
+    };
   }
 
   get clusters(): ReadonlyMap<string, Cluster> {

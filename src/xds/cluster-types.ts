@@ -49,7 +49,7 @@ export interface EnvoyOutlierDetection {
   baseEjectionTime?: Duration;
   maxEjectionPercent?: number;
   enforcingConsecutive5xx?: number;
-  enforcingSuccessRate: number;
+  enforcingSuccessRate?: number;
   consecutiveGatewayFailure?: number;
   enforcingConsecutiveGatewayFailure?: number;
   splitExternalLocalOriginErrors?: boolean;

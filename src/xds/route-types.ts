@@ -14,6 +14,10 @@ export interface EnvoyStringMatcher {
   readonly exact?: string;
   readonly prefix?: string;
   readonly safeRegex?: { readonly regex: string };
+  /** Not emitted by istiod for the gateway; read from a real proxy's configuration. */
+  readonly suffix?: string;
+  readonly contains?: string;
+  readonly ignoreCase?: boolean;
 }
 
 export interface EnvoyHeaderMatcher {
@@ -22,6 +26,12 @@ export interface EnvoyHeaderMatcher {
   readonly presentMatch?: boolean;
   readonly invertMatch?: boolean;
   readonly treatMissingHeaderAsEmpty?: boolean;
+  /** The deprecated forms a real proxy's configuration may still carry. */
+  readonly exactMatch?: string;
+  readonly prefixMatch?: string;
+  readonly suffixMatch?: string;
+  readonly containsMatch?: string;
+  readonly safeRegexMatch?: { readonly regex: string };
 }
 
 export interface EnvoyQueryParameterMatcher {
@@ -34,6 +44,8 @@ export interface EnvoyRouteMatch {
   readonly prefix?: string;
   readonly path?: string;
   readonly safeRegex?: { readonly regex: string };
+  /** Not emitted by istiod for the gateway; read from a real proxy's configuration. */
+  readonly pathSeparatedPrefix?: string;
   /** google.protobuf.BoolValue: absent when the VirtualService route has no match block. */
   readonly caseSensitive?: boolean;
   readonly headers?: readonly EnvoyHeaderMatcher[];

@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { normalizeEndpoints } from "../../src/lb/endpoint.js";
 import { computeHash } from "../../src/lb/hash-policy.js";
 import { createLoadBalancer } from "../../src/lb/registry.js";
+import { assertEnvoyJson } from "../helpers/envoy-proto.js";
 import { CookieJar, DEPLOY, FIXTURES, runCli, startTestMesh, type TestMesh } from "../helpers/mesh.js";
 
 const run = promisify(execFile);
@@ -162,6 +163,58 @@ describe("the walkthrough, replayed on the local mesh", () => {
         assert.equal(byAddress.get(pick.stdout.trim()), r.hostname);
       }
     }
+  });
+
+  it("shows Envoy's own admin formats: curl :15000/config_dump?include_eds parses as an Envoy v3 ConfigDump", async () => {
+    const { stdout } = await run("curl", [
+      "-s",
+      "--max-time",
+      "10",
+      `${tm.adminUrl}/config_dump?include_eds`,
+    ]);
+    const dump = JSON.parse(stdout) as { configs: { "@type": string }[] };
+    // Istio's ALPN filter is Istio's own proto, not Envoy's; its body is left unchecked.
+    assertEnvoyJson("envoy.admin.v3.ConfigDump", dump, {
+      opaqueAnyTypes: ["istio.envoy.config.filter.http.alpn.v2alpha1.FilterConfig"],
+    });
+    assert.deepEqual(
+      dump.configs.map((c) => c["@type"].split(".").at(-1)),
+      [
+        "BootstrapConfigDump",
+        "ClustersConfigDump",
+        "EndpointsConfigDump",
+        "ListenersConfigDump",
+        "ScopedRoutesConfigDump",
+        "RoutesConfigDump",
+        "SecretsConfigDump",
+      ],
+    );
+    const clusters = JSON.parse(
+      (
+        await run("curl", [
+          "-s",
+          `${tm.adminUrl}/config_dump?resource=dynamic_active_clusters&name_regex=outbound.*session-svc.*`,
+        ])
+      ).stdout,
+    ) as { configs: { cluster: { name: string; lbPolicy: string } }[] };
+    assert.deepEqual(
+      clusters.configs.map((c) => [c.cluster.name, c.cluster.lbPolicy]),
+      [[CLUSTER, "RING_HASH"]],
+    );
+    const info = JSON.parse((await run("curl", ["-s", `${tm.adminUrl}/server_info`])).stdout) as {
+      state: string;
+    };
+    assertEnvoyJson("envoy.admin.v3.ServerInfo", info);
+    assert.equal(info.state, "LIVE");
+    const text = (await run("curl", ["-s", `${tm.adminUrl}/clusters`])).stdout;
+    assert.match(
+      text,
+      new RegExp(`^${CLUSTER.replace(/\|/g, "\\|")}::127\\.0\\.0\\.1:\\d+::rq_total::\\d+$`, "m"),
+    );
+    const prom = (await run("curl", ["-s", `${tm.adminUrl}/stats/prometheus`])).stdout;
+    assert.match(prom, /^# TYPE envoy_cluster_upstream_rq_total counter$/m);
+    const stats = (await run("curl", ["-s", `${tm.adminUrl}/stats?filter=downstream_rq_total`])).stdout;
+    assert.match(stats, /^http\.outbound_0\.0\.0\.0_8080\.downstream_rq_total: [1-9]\d*$/m);
   });
 
   it("hashing the app's own cookie without ttl reproduces the stuck counter: same pod, always 1st", async () => {

@@ -179,6 +179,8 @@ export class UpstreamConnection {
 export class ConnectionPool {
   readonly #options: Required<PoolOptions>;
   readonly #hosts = new Map<string, HostPool>();
+  /** Connections ever opened per cluster and host (Envoy's per-host cx_total), kept when the pool empties. */
+  readonly #opened = new Map<string, number>();
   readonly #all = new Set<UpstreamConnection>();
   readonly #sweeper: NodeJS.Timeout;
 
@@ -269,6 +271,12 @@ export class ConnectionPool {
     return this.#hosts.get(poolKey(address, cluster))?.idle.length ?? 0;
   }
 
+  /** Connections to an address of a cluster: open now, and ever opened. */
+  connectionCounts(address: string, cluster: string): { active: number; total: number } {
+    const host = this.#hosts.get(poolKey(address, cluster));
+    return { active: host?.open ?? 0, total: this.#opened.get(poolKey(address, cluster)) ?? 0 };
+  }
+
   /** Requests waiting for a connection to an address (of one cluster, when named). */
   waitingCount(address: string, cluster?: string): number {
     return this.#hosts.get(poolKey(address, cluster))?.waiting.length ?? 0;
@@ -343,6 +351,7 @@ export class ConnectionPool {
     };
     const connection = new UpstreamConnection(host.address, host.key, settings, options, events, dedicated);
     host.open++;
+    this.#opened.set(host.key, (this.#opened.get(host.key) ?? 0) + 1);
     if (!dedicated) host.connecting++;
     if (settings.breakers) settings.breakers.connections++;
     this.#all.add(connection);
