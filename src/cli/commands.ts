@@ -14,4 +14,5 @@ export const commands: Record<string, () => Promise<Command>> = {
   get: async () => (await import("./get.js")).getCommand,
   scale: async () => (await import("./scale.js")).scaleCommand,
   rollout: async () => (await import("./rollout.js")).rolloutCommand,
+  "proxy-config": async () => (await import("./proxy-config.js")).proxyConfigCommand,
 };

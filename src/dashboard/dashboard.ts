@@ -268,7 +268,10 @@ export class Dashboard {
     const totals = new Map<string, number>();
     for (const cluster of this.#mesh.clusters.values()) {
       if (cluster.config.service?.name !== SERVICE) continue;
-      for (const h of cluster.hosts()) totals.set(h.pod, (totals.get(h.pod) ?? 0) + h.stats.rqTotal);
+      for (const h of cluster.hosts()) {
+        const pod = this.#mesh.podAt(h.address);
+        if (pod !== undefined) totals.set(pod, (totals.get(pod) ?? 0) + h.stats.rqTotal);
+      }
     }
     const seconds = Math.max(0.001, (now - this.#lastSampleAt) / 1000);
     const rps = new Map<string, number>();

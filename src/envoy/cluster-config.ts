@@ -6,8 +6,10 @@
  * breakers 1024/1024/1024/3, healthy_panic_threshold 50 %, upstream idle timeout 1 h.
  */
 import { SessionAffinityError } from "../errors.js";
+import { validateTableSize } from "../lb/maglev.js";
 import { ENVOY_OUTLIER_DEFAULTS, type OutlierDetectionConfig } from "../lb/outlier-detector.js";
 import type { LoadBalancerPolicy } from "../lb/registry.js";
+import { validateRingSizes } from "../lb/ring-hash.js";
 import {
   type EnvoyCluster,
   type EnvoyOutlierDetection,
@@ -119,6 +121,12 @@ export function clusterConfigOf(c: EnvoyCluster): ClusterConfig {
   const ring = c.ringHashLbConfig as { minimumRingSize?: string; maximumRingSize?: string } | undefined;
   const maxRequests = common?.maxRequestsPerConnection;
   const override = c.commonLbConfig?.overrideHostStatus?.statuses;
+  // Checked here, as Envoy refuses such a cluster at once; the balancer itself is built on first use.
+  const minRing = integer(ring?.minimumRingSize, `${where}.ringHashLbConfig.minimumRingSize`) ?? 1024;
+  const maxRing = integer(ring?.maximumRingSize, `${where}.ringHashLbConfig.maximumRingSize`) ?? 8_388_608;
+  const table = integer(c.maglevLbConfig?.tableSize, `${where}.maglevLbConfig.tableSize`) ?? 65_537;
+  if (lbPolicy === "ring-hash") validateRingSizes(minRing, maxRing, `${where}.ringHashLbConfig`);
+  if (lbPolicy === "maglev") validateTableSize(table, `${where}.maglevLbConfig.tableSize`);
   return {
     name: c.name,
     ...istioMetadata(c),

@@ -48,7 +48,6 @@ export interface ClusterStats {
 
 export interface HostView {
   readonly address: string;
-  readonly pod: string;
   readonly weight: number;
   /** The health EDS gave the host. */
   readonly health: HealthStatus;
@@ -99,6 +98,7 @@ function key(config: ClusterConfig, endpoints: readonly HostEntry[], ejected: re
 
 export class Cluster {
   config: ClusterConfig;
+  #configJson: string;
   /** Derived from `config` whenever it is set. */
   poolSettings: ClusterPoolSettings;
   /** The circuit breakers: their limits follow the config; what is in use outlives config pushes. */
@@ -118,8 +118,12 @@ export class Cluster {
   readonly #hostStats = new Map<string, HostStats>();
   readonly #random: RandomSource;
   #entries: readonly HostEntry[] = [];
-  #pods = new Map<string, string>();
-  #lb: LoadBalancer;
+  /** The addresses of the current hosts. */
+  #addresses = new Set<string>();
+  /** Built on first use after a change: a push that touches many clusters rebuilds only those in use. */
+  #lb: LoadBalancer | undefined;
+  /** The endpoints the next balancer is built from (validated when set). */
+  #usable: readonly Endpoint[] = [];
   /** The balancer's seed and round robin position, kept across host updates as Envoy's balancer keeps them. */
   #memory: BalancerMemory = {};
   #key = "";
@@ -135,12 +139,13 @@ export class Cluster {
     now: () => number = () => performance.now(),
   ) {
     this.config = config;
+    this.#configJson = JSON.stringify(config);
     this.breakers.limits = config.circuitBreakers;
     this.poolSettings = poolSettingsOf(config, this.breakers);
     this.#random = random;
     this.#now = now;
     this.#configureOutliers(endpoints);
-    this.#lb = this.#build(endpoints);
+    this.#build(endpoints);
     this.#key = this.#keyOf(endpoints);
   }
 
@@ -169,11 +174,12 @@ export class Cluster {
   }
 
   #rebuild(): void {
-    this.#lb = this.#build(this.#entries);
+    this.#build(this.#entries);
     this.#key = this.#keyOf(this.#entries);
   }
 
   get lb(): LoadBalancer {
+    this.#lb ??= this.#construct();
     return this.#lb;
   }
 
@@ -182,18 +188,16 @@ export class Cluster {
   }
 
   get endpoints(): readonly Endpoint[] {
-    return this.#lb.endpoints;
-  }
-
-  podOf(address: string): string | undefined {
-    return this.#pods.get(address);
+    return this.lb.endpoints;
   }
 
   /** Applies a push; returns whether the balancer was rebuilt. */
   update(config: ClusterConfig, endpoints: readonly HostEntry[]): boolean {
     // A changed cluster is a new cluster and balancer in Envoy (CDS), with a seed of its own; only
     // endpoint changes (EDS) keep the balancer's memory.
-    if (JSON.stringify(config) !== JSON.stringify(this.config)) this.#memory = {};
+    const configJson = JSON.stringify(config);
+    if (configJson !== this.#configJson) this.#memory = {};
+    this.#configJson = configJson;
     this.config = config;
     this.breakers.limits = config.circuitBreakers;
     this.poolSettings = poolSettingsOf(config, this.breakers);
@@ -204,15 +208,15 @@ export class Cluster {
     if (endpoints.length !== before.size || endpoints.some((e) => !before.has(e.address))) {
       this.stats.membershipChanges++;
     }
-    this.#lb = this.#build(endpoints);
+    this.#build(endpoints);
     this.#key = next;
     return true;
   }
 
-  #build(endpoints: readonly HostEntry[]): LoadBalancer {
+  /** Takes a new host set; the balancer over it is built when next used. */
+  #build(endpoints: readonly HostEntry[]): void {
     this.#entries = endpoints;
-    this.#pods = new Map(endpoints.map((e) => [e.address, e.pod]));
-    this.stats.lbRebuilds++;
+    this.#addresses = new Set(endpoints.map((e) => e.address));
     const outliers = this.#outliers;
     const healthy = endpoints.filter(
       (e) => isUsableHealth(e.health) && !(outliers?.isEjected(e.address) ?? false),
@@ -220,11 +224,17 @@ export class Cluster {
     // Envoy's panic mode: below the threshold's share of healthy hosts, every host is used.
     const panic =
       endpoints.length > 0 && (100 * healthy.length) / endpoints.length < this.config.panicThresholdPercent;
+    this.#usable = normalizeEndpoints(
+      (panic ? endpoints : healthy).map((e) => ({ address: e.address, weight: e.weight })),
+    );
+    this.#lb = undefined;
+  }
+
+  #construct(): LoadBalancer {
+    this.stats.lbRebuilds++;
     return createLoadBalancer(
       this.config.lbPolicy,
-      normalizeEndpoints(
-        (panic ? endpoints : healthy).map((e) => ({ address: e.address, weight: e.weight })),
-      ),
+      this.#usable,
       {
         ...(this.config.minRingSize === undefined ? {} : { minRingSize: this.config.minRingSize }),
         ...(this.config.maxRingSize === undefined ? {} : { maxRingSize: this.config.maxRingSize }),
@@ -303,11 +313,11 @@ export class Cluster {
   /** Current endpoints with their counters (counters of removed endpoints are dropped). */
   hosts(): HostView[] {
     for (const address of this.#hostStats.keys()) {
-      if (!this.#pods.has(address) && this.activeRequests.get(address) === 0) this.#hostStats.delete(address);
+      if (!this.#addresses.has(address) && this.activeRequests.get(address) === 0)
+        this.#hostStats.delete(address);
     }
     return this.#entries.map((e) => ({
       address: e.address,
-      pod: e.pod,
       weight: e.weight,
       health: e.health,
       locality: e.locality,

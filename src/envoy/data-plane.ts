@@ -9,7 +9,7 @@ import { SessionAffinityError } from "../errors.js";
 import type { RandomSource } from "../lb/random-source.js";
 import type { EnvoyClusterLoadAssignment } from "../xds/cluster-types.js";
 import type { XdsSnapshot } from "../xds/snapshot.js";
-import { applySnapshot } from "./admin/resource-versions.js";
+import { applySnapshot, sameJson } from "./admin/resource-versions.js";
 import type { AppliedSnapshot } from "./admin/views.js";
 import { Cluster } from "./cluster.js";
 import { type ClusterConfig, clusterConfigOf } from "./cluster-config.js";
@@ -43,9 +43,8 @@ export class DataPlane {
   readonly #clusters = new Map<string, Cluster>();
   #snapshot: XdsSnapshot = EMPTY_SNAPSHOT;
   #routes: RouteTable = EMPTY_ROUTE_TABLE;
-  /** The listeners and route configurations the route table was built from, as JSON. */
-  #routesKey = "";
-  #unimplemented: readonly string[] = [];
+  /** Worked out when asked: walking every field of a large snapshot costs more than the push itself. */
+  #unimplemented: readonly string[] | undefined = [];
   #rejected: string | undefined;
   #state: GatewaySnapshot;
 
@@ -76,6 +75,7 @@ export class DataPlane {
 
   /** Fields of the snapshot in force that the gateway does not act on, one line each. */
   get unimplemented(): readonly string[] {
+    this.#unimplemented ??= unimplementedFields(this.#snapshot);
     return this.#unimplemented;
   }
 
@@ -90,31 +90,34 @@ export class DataPlane {
   }
 
   /**
-   * Takes a push; returns whether the gateway's routing or any cluster changed. `podOf` names the
-   * workload behind an endpoint address, for the mesh's own views.
+   * Takes a push; returns whether the gateway's routing or any cluster changed. A resource equal to
+   * the one in force is kept as that very object (Envoy likewise ignores a resource whose hash is
+   * unchanged), so an unchanged cluster is not even re-read and the admin books compare by identity.
    */
-  apply(snapshot: XdsSnapshot, podOf: (address: string) => string | undefined): boolean {
+  apply(pushed: XdsSnapshot): boolean {
+    const snapshot = intern(this.#snapshot, pushed);
+    const routesSame =
+      snapshot.routes === this.#snapshot.routes && snapshot.listeners === this.#snapshot.listeners;
+    const before = new Map(this.#snapshot.endpoints.map((e) => [e.clusterName, e]));
+    const assignments = new Map<string, EnvoyClusterLoadAssignment>(
+      snapshot.endpoints.map((e) => [e.clusterName, e]),
+    );
+    const kept = new Set(this.#snapshot.clusters);
     let routes: RouteTable;
-    let configs: { config: ClusterConfig; hosts: HostEntry[] }[];
-    // istiod rebuilds every resource per push; an unchanged route configuration keeps its table.
-    const routesKey =
-      snapshot.routes === this.#snapshot.routes && snapshot.listeners === this.#snapshot.listeners
-        ? this.#routesKey
-        : JSON.stringify([snapshot.listeners, snapshot.routes]);
+    const updates: { config: ClusterConfig; hosts: HostEntry[] }[] = [];
+    const names = new Set<string>();
     try {
-      routes =
-        routesKey === this.#routesKey
-          ? this.#routes
-          : routeTableOf(snapshot.listeners, snapshot.routes, this.#listenerPort);
-      const assignments = new Map<string, EnvoyClusterLoadAssignment>(
-        snapshot.endpoints.map((e) => [e.clusterName, e]),
-      );
-      configs = snapshot.clusters
-        .filter((c) => c.type === "EDS" || c.type === "STATIC")
-        .map((c) => ({
-          config: clusterConfigOf(c),
-          hosts: hostsOf(assignments.get(c.edsClusterConfig?.serviceName ?? c.name), podOf),
-        }));
+      routes = routesSame
+        ? this.#routes
+        : routeTableOf(snapshot.listeners, snapshot.routes, this.#listenerPort);
+      for (const c of snapshot.clusters) {
+        if (c.type !== "EDS" && c.type !== "STATIC") continue;
+        names.add(c.name);
+        const eds = c.edsClusterConfig?.serviceName ?? c.name;
+        const assignment = assignments.get(eds);
+        if (kept.has(c) && before.get(eds) === assignment && this.#clusters.has(c.name)) continue;
+        updates.push({ config: clusterConfigOf(c), hosts: hostsOf(assignment) });
+      }
     } catch (err) {
       if (!(err instanceof SessionAffinityError)) throw err;
       this.#rejected = `version ${snapshot.version}: ${err.message}`;
@@ -122,9 +125,7 @@ export class DataPlane {
     }
     this.#rejected = undefined;
     let changed = routes !== this.#routes;
-    const names = new Set<string>();
-    for (const { config, hosts } of configs) {
-      names.add(config.name);
+    for (const { config, hosts } of updates) {
       const existing = this.#clusters.get(config.name);
       if (existing) changed = existing.update(config, hosts) || changed;
       else {
@@ -137,14 +138,38 @@ export class DataPlane {
       this.#clusters.delete(name);
       changed = true;
     }
-    if (snapshot !== this.#snapshot) {
-      this.#unimplemented = unimplementedFields(snapshot);
-      this.#applied = applySnapshot(this.#applied, snapshot, this.#now());
-    }
+    this.#unimplemented = undefined;
+    this.#applied = applySnapshot(this.#applied, snapshot, this.#now());
     this.#snapshot = snapshot;
     this.#routes = routes;
-    this.#routesKey = routesKey;
     this.#state = { routes, clusters: this.#clusters };
     return changed;
   }
+}
+
+/** Each resource list of `next` with every resource equal to its predecessor replaced by that one. */
+function intern(previous: XdsSnapshot, next: XdsSnapshot): XdsSnapshot {
+  const list = <T extends object>(
+    old: readonly T[],
+    fresh: readonly T[],
+    name: (r: T) => string,
+  ): readonly T[] => {
+    const byName = new Map(old.map((r) => [name(r), r]));
+    let same = old.length === fresh.length;
+    const out = fresh.map((r, i) => {
+      const o = byName.get(name(r));
+      const kept = o !== undefined && sameJson(o, r) ? o : r;
+      if (kept !== old[i]) same = false;
+      return kept;
+    });
+    return same ? old : Object.freeze(out);
+  };
+  return Object.freeze({
+    version: next.version,
+    istioVersion: next.istioVersion,
+    listeners: list(previous.listeners, next.listeners, (l) => l.name),
+    routes: list(previous.routes, next.routes, (r) => r.name),
+    clusters: list(previous.clusters, next.clusters, (c) => c.name),
+    endpoints: list(previous.endpoints, next.endpoints, (e) => e.clusterName),
+  });
 }

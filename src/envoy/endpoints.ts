@@ -13,19 +13,14 @@ export interface HostEntry {
   readonly weight: number;
   readonly health: HealthStatus;
   readonly locality: EnvoyLocality;
-  /** Who serves the address, for the mesh's own views (Envoy's formats never show it). */
-  readonly pod: string;
 }
 
 export function isUsableHealth(health: HealthStatus): boolean {
   return health === "HEALTHY" || health === "UNKNOWN";
 }
 
-/** The priority-0 hosts of a ClusterLoadAssignment; `podOf` names the workload behind an address. */
-export function hostsOf(
-  assignment: EnvoyClusterLoadAssignment | undefined,
-  podOf: (address: string) => string | undefined,
-): HostEntry[] {
+/** The priority-0 hosts of a ClusterLoadAssignment. */
+export function hostsOf(assignment: EnvoyClusterLoadAssignment | undefined): HostEntry[] {
   const hosts: HostEntry[] = [];
   for (const group of assignment?.endpoints ?? []) {
     if (((group as { priority?: number }).priority ?? 0) !== 0) continue;
@@ -39,7 +34,6 @@ export function hostsOf(
         weight: lb.loadBalancingWeight ?? 1,
         health: lb.healthStatus ?? "UNKNOWN",
         locality: group.locality ?? {},
-        pod: podOf(address) ?? "",
       });
     }
   }

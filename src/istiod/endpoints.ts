@@ -56,6 +56,17 @@ function endpointMetadata(ep: ServiceEndpoint, namespace: string): EnvoyMetadata
   return { filterMetadata };
 }
 
+/** An endpoint's metadata, worked out once per endpoint and shared by every cluster it is in. */
+const metadataCache = new WeakMap<ServiceEndpoint, EnvoyMetadata>();
+function metadataOf(ep: ServiceEndpoint, namespace: string): EnvoyMetadata {
+  let metadata = metadataCache.get(ep);
+  if (metadata === undefined) {
+    metadata = endpointMetadata(ep, namespace);
+    metadataCache.set(ep, metadata);
+  }
+  return metadata;
+}
+
 const localityKey = (l: ServiceEndpoint["locality"]) => `${l.region}/${l.zone}/${l.subzone}`;
 
 /**
@@ -73,10 +84,11 @@ function loadAssignment(
     string,
     { locality: ServiceEndpoint["locality"]; lbEndpoints: EnvoyLbEndpoint[] }
   >();
+  const wanted = Object.entries(subsetLabels);
   for (const ep of endpoints) {
     const target = ep.ports[port];
     if (target === undefined) continue;
-    if (!Object.entries(subsetLabels).every(([k, v]) => ep.labels[k] === v)) continue;
+    if (wanted.length > 0 && !wanted.every(([k, v]) => ep.labels[k] === v)) continue;
     const key = localityKey(ep.locality);
     let group = byLocality.get(key);
     if (!group) {
@@ -87,7 +99,7 @@ function loadAssignment(
       endpoint: { address: { socketAddress: { address: ep.address, portValue: target } } },
       // Only ready endpoints are in the input; a draining-labelled one is still sent, as DRAINING.
       healthStatus: ep.labels[DRAINING_LABEL] ? "DRAINING" : "HEALTHY",
-      metadata: endpointMetadata(ep, namespace),
+      metadata: metadataOf(ep, namespace),
       // IstioEndpoint.GetLoadBalancingWeight: 1 unless a weight was given.
       loadBalancingWeight: 1,
     });
@@ -110,15 +122,14 @@ function loadAssignment(
 /** One ClusterLoadAssignment per EDS cluster, in the clusters' order. */
 export function buildEndpoints(input: IstiodInput): EnvoyClusterLoadAssignment[] {
   const services = new Map(meshServices(input).map((s) => [s.hostname, s]));
+  const byService = new Map(input.endpoints.map((e) => [`${e.namespace}/${e.name}`, e.endpoints]));
   const out: EnvoyClusterLoadAssignment[] = [];
   for (const c of buildClusters(input)) {
     if (c.type !== "EDS") continue;
     const [, portText, subset, host] = c.name.split("|") as [string, string, string, string];
     const service = services.get(host);
     if (!service) continue;
-    const eps =
-      input.endpoints.find((e) => e.namespace === service.namespace && e.name === service.name)?.endpoints ??
-      [];
+    const eps = byService.get(`${service.namespace}/${service.name}`) ?? [];
     const labels = subset
       ? (destinationRuleFor(input, host)?.spec.subsets?.find((s) => s.name === subset)?.labels ?? {})
       : {};

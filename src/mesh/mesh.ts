@@ -237,6 +237,12 @@ export class Mesh {
     return this.dataPlane.clusters;
   }
 
+  /** The pod listening at an endpoint address (`127.0.0.1:<port>`): Envoy knows addresses, not pods. */
+  podAt(address: string): string | undefined {
+    const port = Number(address.slice(address.lastIndexOf(":") + 1));
+    return this.replicaSets.pods().find((p) => p.port === port)?.name;
+  }
+
   views(): ResourceViews {
     return buildViews(this.controlPlane, this.replicaSets.pods());
   }
@@ -248,13 +254,9 @@ export class Mesh {
   #push(): void {
     const cp = this.controlPlane;
     if (this.#objects?.revision !== cp.revision) this.#objects = storedObjects(cp);
-    const pods = this.replicaSets.pods();
-    const views = podViews(pods);
-    const byAddress = new Map(
-      pods.filter((p) => p.port !== undefined).map((p) => [`127.0.0.1:${p.port}`, p.name]),
-    );
+    const views = podViews(this.replicaSets.pods());
     const snapshot = translate(istiodInput(cp, this.#objects, views), String(++this.#version));
-    if (this.dataPlane.apply(snapshot, (address) => byAddress.get(address))) this.#pushes++;
+    if (this.dataPlane.apply(snapshot)) this.#pushes++;
     for (const wake of this.#waiters) wake();
   }
 

@@ -13,7 +13,6 @@ const ENDPOINTS: HostEntry[] = [1, 2, 3, 4, 5].map((i) => ({
   weight: 1,
   health: "HEALTHY",
   locality: {},
-  pod: `pod-${i}`,
 }));
 
 function config(overrides: Partial<ClusterConfig> = {}): ClusterConfig {

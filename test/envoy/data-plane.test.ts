@@ -9,7 +9,6 @@ import type { XdsSnapshot } from "../../src/xds/snapshot.js";
 import { HOST, PODS, walkthroughInput } from "../istiod/walkthrough-input.js";
 
 const CLUSTER = `outbound|80||${HOST}`;
-const podOf = (address: string) => PODS.find((p) => address.startsWith(`${p.address}:`))?.podName;
 
 function plane(): DataPlane {
   return new DataPlane({ listenerPort: 8080, random: seededRandom(3) });
@@ -26,7 +25,7 @@ function withCluster(
 describe("data plane: the gateway driven by xDS", () => {
   it("serves the listener on its port with the route configuration it names, and builds every EDS cluster", () => {
     const dp = plane();
-    assert.equal(dp.apply(translate(walkthroughInput(), "1"), podOf), true);
+    assert.equal(dp.apply(translate(walkthroughInput(), "1")), true);
     assert.equal(dp.routes.listener, "0.0.0.0_8080");
     const route = routeRequest(dp.routes, {
       method: "GET",
@@ -39,18 +38,18 @@ describe("data plane: the gateway driven by xDS", () => {
     const cluster = dp.clusters.get(CLUSTER);
     assert.equal(cluster?.config.lbPolicy, "ring-hash");
     assert.deepEqual(
-      cluster?.hosts().map((h) => [h.address, h.pod, h.locality.zone]),
-      PODS.map((p) => [`${p.address}:8080`, p.podName, p.locality.zone]),
+      cluster?.hosts().map((h) => [h.address, h.locality.zone]),
+      PODS.map((p) => [`${p.address}:8080`, p.locality.zone]),
     );
     assert.deepEqual(dp.unimplemented, [], "the walkthrough uses nothing the gateway leaves out");
   });
 
   it("keeps a cluster's balancer across a push that changes neither the cluster nor its hosts", () => {
     const dp = plane();
-    dp.apply(translate(walkthroughInput(), "1"), podOf);
+    dp.apply(translate(walkthroughInput(), "1"));
     const cluster = dp.clusters.get(CLUSTER);
     const lb = cluster?.lb;
-    assert.equal(dp.apply(translate(walkthroughInput(), "2"), podOf), false);
+    assert.equal(dp.apply(translate(walkthroughInput(), "2")), false);
     assert.equal(dp.clusters.get(CLUSTER), cluster);
     assert.equal(dp.clusters.get(CLUSTER)?.lb, lb);
     assert.equal(dp.snapshot.version, "2");
@@ -59,18 +58,18 @@ describe("data plane: the gateway driven by xDS", () => {
   it("refuses a snapshot it cannot run and keeps the one in force, as Envoy rejects an update", () => {
     const dp = plane();
     const good = translate(walkthroughInput(), "1");
-    dp.apply(good, podOf);
+    dp.apply(good);
     const bad = withCluster(translate(walkthroughInput(), "2"), CLUSTER, (c) => ({
       ...c,
       lbPolicy: "CLUSTER_PROVIDED",
     }));
-    assert.equal(dp.apply(bad, podOf), false);
-    assert.equal(dp.snapshot, good);
+    assert.equal(dp.apply(bad), false);
+    assert.equal(dp.snapshot.version, "1");
     assert.match(
       dp.rejected ?? "",
       /^version 2: Cluster outbound\|80\|\|.*\.lbPolicy: CLUSTER_PROVIDED is not implemented$/,
     );
-    dp.apply(translate(walkthroughInput(), "3"), podOf);
+    dp.apply(translate(walkthroughInput(), "3"));
     assert.equal(dp.rejected, undefined);
   });
 
@@ -88,7 +87,7 @@ describe("data plane: the gateway driven by xDS", () => {
           ...(c.edsClusterConfig ? { edsClusterConfig: c.edsClusterConfig } : {}),
         }) as EnvoyCluster,
     );
-    dp.apply(bare, podOf);
+    dp.apply(bare);
     const config = dp.clusters.get(CLUSTER)?.config;
     assert.equal(config?.lbPolicy, "round-robin");
     assert.equal(config?.connectTimeoutMs, 5000);
@@ -120,7 +119,7 @@ describe("data plane: the gateway driven by xDS", () => {
             })),
           },
     );
-    dp.apply({ ...snapshot, endpoints }, podOf);
+    dp.apply({ ...snapshot, endpoints });
     const cluster = dp.clusters.get(CLUSTER);
     assert.deepEqual(
       cluster?.endpoints.map((e) => [e.address, e.weight]),
@@ -141,7 +140,7 @@ describe("data plane: the gateway driven by xDS", () => {
       ...c,
       upstreamConnectionOptions: { tcpKeepalive: { keepaliveTime: 300 } },
     }));
-    dp.apply(snapshot, podOf);
+    dp.apply(snapshot);
     assert.deepEqual(dp.unimplemented, [
       `Cluster ${CLUSTER}: upstreamConnectionOptions.tcpKeepalive.keepaliveTime`,
     ]);

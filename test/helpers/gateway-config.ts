@@ -69,13 +69,12 @@ export function gatewayConfigFromYaml(yaml: string, file = "test.yaml"): TestGat
   };
 }
 
-/** Healthy priority-0 hosts at `addresses`, served by pods session-0, session-1, ... */
+/** Healthy priority-0 hosts at `addresses`. */
 export function hostEntries(addresses: readonly string[]): HostEntry[] {
-  return addresses.map((address, i) => ({
+  return addresses.map((address) => ({
     address,
     weight: 1,
     health: "HEALTHY",
     locality: {},
-    pod: `session-${i}`,
   }));
 }

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { buildClusters } from "../../src/istiod/clusters.js";
-import type { EnvoyCluster } from "../../src/xds/cluster-types.js";
 import { toDuration } from "../../src/istiod/service-model.js";
+import type { EnvoyCluster } from "../../src/xds/cluster-types.js";
 import { checkEnvoyResource } from "../helpers/envoy-proto.js";
 import { HOST, walkthroughInput } from "./walkthrough-input.js";
 

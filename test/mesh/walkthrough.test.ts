@@ -133,7 +133,7 @@ describe("the walkthrough, replayed on the local mesh", () => {
     const cluster = tm.mesh.clusters.get(CLUSTER);
     assert.ok(cluster);
     const hosts = cluster.hosts();
-    const byAddress = new Map(hosts.map((h) => [h.address, h.pod]));
+    const byAddress = new Map(hosts.map((h) => [h.address, tm.mesh.podAt(h.address)]));
     const addresses = hosts.map((h) => h.address);
     const lb = createLoadBalancer(
       "ring-hash",

@@ -9,18 +9,29 @@ import type { XdsSnapshot } from "../../xds/snapshot.js";
 import type { AppliedSnapshot, ResourceUpdate } from "./views.js";
 
 /**
- * A resource's JSON, computed once per object: snapshots are frozen and a push often reuses the
- * previous push's objects, so most comparisons are an identity check or a cached string.
+ * Whether two resources are the same message: plain JSON compared field by field, stopping at the
+ * first difference (Envoy compares hashes of the messages; comparing directly needs no hashing and
+ * no serialisation, which on a 1,000-cluster push is most of the cost).
  */
-const serialized = new WeakMap<object, string>();
-
-function jsonOf(resource: object): string {
-  let json = serialized.get(resource);
-  if (json === undefined) {
-    json = JSON.stringify(resource);
-    serialized.set(resource, json);
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
   }
-  return json;
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (
+      !Object.hasOwn(b, k) ||
+      !sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])
+    )
+      return false;
+  }
+  return true;
 }
 
 /**
@@ -45,7 +56,7 @@ function track<T extends object>(
     const name = nameOf(resource);
     const old = before.get(name);
     const kept = previousUpdates?.get(name);
-    const unchanged = old !== undefined && (old === resource || jsonOf(old) === jsonOf(resource));
+    const unchanged = old !== undefined && sameJson(old, resource);
     updates.set(name, unchanged && kept ? kept : current);
   }
   return updates;
