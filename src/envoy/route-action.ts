@@ -19,6 +19,22 @@ export interface RetrySettings extends RetryPolicy {
   readonly backoffBaseMs: number;
 }
 
+/** The retry_on conditions the gateway runs; others are listed as not implemented. */
+export const IMPLEMENTED_RETRY_ON: ReadonlySet<string> = new Set([
+  "5xx",
+  "gateway-error",
+  "reset",
+  "connect-failure",
+  "retriable-status-codes",
+  // HTTP/2 stream conditions and gRPC statuses never occur on the gateway's HTTP/1.1 connections.
+  "refused-stream",
+  "unavailable",
+  "cancelled",
+  "deadline-exceeded",
+  "internal",
+  "resource-exhausted",
+]);
+
 /** Envoy's router without a retry policy: no retries. */
 export const NO_RETRIES: RetrySettings = {
   numRetries: 0,
@@ -38,7 +54,8 @@ const HEADER_STATE =
 
 type HashPolicyJson = EnvoyHashPolicy & { readonly terminal?: boolean };
 
-export function hashPolicyOf(p: HashPolicyJson, where: string): HashPolicy {
+/** A route hash policy, or undefined for one that hashes nothing (connection_properties without source_ip). */
+export function hashPolicyOf(p: HashPolicyJson, where: string): HashPolicy | undefined {
   const terminal = p.terminal === true ? { terminal: true } : {};
   if (p.header) return { kind: "header", name: p.header.headerName.toLowerCase(), ...terminal };
   if (p.cookie) {
@@ -52,7 +69,8 @@ export function hashPolicyOf(p: HashPolicyJson, where: string): HashPolicy {
       ...terminal,
     };
   }
-  if (p.connectionProperties?.sourceIp) return { kind: "source-ip", ...terminal };
+  if (p.connectionProperties)
+    return p.connectionProperties.sourceIp ? { kind: "source-ip", ...terminal } : undefined;
   if (p.queryParameter) return { kind: "query", name: p.queryParameter.name, ...terminal };
   throw new SessionAffinityError("ERR_XDS", `${where}: a hash policy the gateway does not implement`);
 }

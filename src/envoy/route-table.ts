@@ -72,7 +72,9 @@ function routeOf(route: EnvoyRoute, where: string, sessionFilter: boolean): Rout
     name: route.name ?? route.metadata?.filterMetadata?.istio?.config ?? where,
     match: route.match,
     destinations,
-    hashPolicies: (action.hashPolicy ?? []).map((p, i) => hashPolicyOf(p, `${where}.route.hashPolicy[${i}]`)),
+    hashPolicies: (action.hashPolicy ?? []).flatMap(
+      (p, i) => hashPolicyOf(p, `${where}.route.hashPolicy[${i}]`) ?? [],
+    ),
     retry: retrySettingsOf(action.retryPolicy, `${where}.route.retryPolicy`),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(session ? { session } : {}),

@@ -6,6 +6,7 @@
  */
 import { HTTP_PROTOCOL_OPTIONS_KEY } from "../xds/cluster-types.js";
 import type { XdsSnapshot } from "../xds/snapshot.js";
+import { IMPLEMENTED_RETRY_ON } from "./route-action.js";
 
 /**
  * Field paths (arrays as `[]`; map keys such as filter names written out, dots and all) the gateway
@@ -38,7 +39,6 @@ const HANDLED: Record<
     "filterChains[].filters[].typedConfig.pathWithEscapedSlashesAction",
     "filterChains[].filters[].typedConfig.upgradeConfigs",
     "filterChains[].filters[].typedConfig.httpProtocolOptions",
-    "filterChains[].filters[].typedConfig.proxy100Continue",
   ],
   RouteConfiguration: [
     "name",
@@ -128,6 +128,12 @@ const VALUE_LIMITS: readonly {
 }[] = [
   { kind: "Listener", path: "filterChains[].filters[].typedConfig.streamIdleTimeout", ok: (v) => v === "0s" },
   { kind: "Cluster", path: "outlierDetection.enforcingSuccessRate", ok: (v) => v === 0 },
+  // The gateway answers `Expect: 100-continue` itself (Envoy's default) rather than passing on the pod's 100.
+  {
+    kind: "Listener",
+    path: "filterChains[].filters[].typedConfig.proxy100Continue",
+    ok: (v) => v === false,
+  },
   { kind: "Cluster", path: "outlierDetection.splitExternalLocalOriginErrors", ok: (v) => v === false },
   { kind: "Cluster", path: "outlierDetection.enforcingLocalOriginSuccessRate", ok: (v) => v === 0 },
   { kind: "Cluster", path: "outlierDetection.enforcingFailurePercentage", ok: (v) => v === 0 },
@@ -168,7 +174,18 @@ function resourceFields(kind: keyof typeof HANDLED, name: string, resource: unkn
 export function unimplementedFields(snapshot: XdsSnapshot): string[] {
   const out = new Set<string>();
   for (const l of snapshot.listeners) resourceFields("Listener", l.name, l, out);
-  for (const r of snapshot.routes) resourceFields("RouteConfiguration", r.name, r, out);
+  for (const r of snapshot.routes) {
+    resourceFields("RouteConfiguration", r.name, r, out);
+    for (const vh of r.virtualHosts)
+      for (const route of vh.routes ?? [])
+        for (const on of (route.route?.retryPolicy?.retryOn ?? "").split(",")) {
+          const condition = on.trim();
+          if (condition !== "" && !IMPLEMENTED_RETRY_ON.has(condition))
+            out.add(
+              `RouteConfiguration ${r.name}: virtualHosts[].routes[].route.retryPolicy.retryOn ${condition}`,
+            );
+        }
+  }
   for (const c of snapshot.clusters) {
     resourceFields("Cluster", c.name, c, out);
     // Unset, Envoy enforces success-rate ejection at 100 %; istiod always sets it to 0.

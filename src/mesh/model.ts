@@ -179,8 +179,6 @@ export interface DestinationRuleModel {
     readonly labels: Labels;
     readonly trafficPolicy?: TrafficPolicy;
   }[];
-  /** Settings present in the rule that the local mesh does not act on (shown in config_dump). */
-  readonly ignored: readonly string[];
 }
 
 export interface SecretModel {
@@ -609,19 +607,12 @@ function wholeNumber(r: Reader, at: FieldPath, max = Number.POSITIVE_INFINITY): 
   return value;
 }
 
-/** Traffic-policy settings the mesh reads; the rest is recorded as ignored. */
-const TRAFFIC_POLICY_USED = ["loadBalancer", "connectionPool", "outlierDetection", "portLevelSettings"];
-const PORT_LEVEL_USED = ["port", "loadBalancer", "connectionPool", "outlierDetection"];
 const OUTLIER_COUNTS = ["consecutive5xxErrors", "consecutiveGatewayErrors", "consecutiveErrors"] as const;
 const OUTLIER_DURATIONS = { interval: "intervalMs", baseEjectionTime: "baseEjectionTimeMs" } as const;
 const OUTLIER_PERCENTS = ["maxEjectionPercent", "minHealthPercent"] as const;
 
-/** The consecutive-error ejection settings; the rest (local-origin split) is recorded as ignored. */
-function readOutlierDetection(
-  r: Reader,
-  path: FieldPath,
-  ignored: string[],
-): OutlierDetectionSettings | undefined {
+/** The consecutive-error ejection settings, checked as the mesh once read them. */
+function readOutlierDetection(r: Reader, path: FieldPath): OutlierDetectionSettings | undefined {
   const od = r.object(path);
   if (!od) return undefined;
   const out: Record<string, number> = {};
@@ -636,22 +627,11 @@ function readOutlierDetection(
       const ms = positiveDurationMs(r, at);
       if (ms === undefined) r.fail(at, "must be a duration like 10s");
       out[OUTLIER_DURATIONS[key as keyof typeof OUTLIER_DURATIONS]] = ms;
-    } else ignored.push(formatPath(at));
+    }
   }
   return out as OutlierDetectionSettings;
 }
 
-/** The connection-pool settings the mesh acts on, by section; every other one is recorded as ignored. */
-const POOL_USED: Record<string, readonly string[]> = {
-  tcp: ["connectTimeout", "maxConnections"],
-  http: [
-    "idleTimeout",
-    "maxRequestsPerConnection",
-    "http1MaxPendingRequests",
-    "http2MaxRequests",
-    "maxRetries",
-  ],
-};
 /** The circuit-breaker counts, by section: int32 in Istio's API. */
 const POOL_COUNTS = [
   ["tcp", "maxConnections"],
@@ -661,23 +641,10 @@ const POOL_COUNTS = [
 ] as const;
 const INT32_MAX = 2_147_483_647;
 
-/** The `connectionPool` fields in POOL_USED: timeouts, requests per connection and circuit breakers. */
-function readConnectionPool(
-  r: Reader,
-  path: FieldPath,
-  ignored: string[],
-): ConnectionPoolSettings | undefined {
+/** The `connectionPool` timeouts, requests per connection and circuit breakers, checked. */
+function readConnectionPool(r: Reader, path: FieldPath): ConnectionPoolSettings | undefined {
   const pool = r.object(path);
   if (!pool) return undefined;
-  for (const key of Object.keys(pool)) {
-    const used = POOL_USED[key];
-    if (!used) {
-      ignored.push(formatPath([...path, key]));
-      continue;
-    }
-    for (const field of Object.keys(r.object([...path, key]) ?? {}))
-      if (!used.includes(field)) ignored.push(formatPath([...path, key, field]));
-  }
   const connectTimeoutMs = positiveDurationMs(r, [...path, "tcp", "connectTimeout"]);
   const idleTimeoutMs = positiveDurationMs(r, [...path, "http", "idleTimeout"]);
   const maxRequestsPerConnection = wholeNumber(r, [...path, "http", "maxRequestsPerConnection"]);
@@ -712,23 +679,19 @@ function readLoadBalancer(r: Reader, path: FieldPath): LoadBalancerSettings | un
   };
 }
 
-function readTrafficPolicy(r: Reader, path: FieldPath, ignored: string[]): TrafficPolicy | undefined {
+function readTrafficPolicy(r: Reader, path: FieldPath): TrafficPolicy | undefined {
   const tp = r.object(path);
   if (!tp) return undefined;
-  for (const key of Object.keys(tp))
-    if (!TRAFFIC_POLICY_USED.includes(key)) ignored.push(formatPath([...path, key]));
   const loadBalancer = readLoadBalancer(r, [...path, "loadBalancer"]);
-  const connectionPool = readConnectionPool(r, [...path, "connectionPool"], ignored);
-  const outlierDetection = readOutlierDetection(r, [...path, "outlierDetection"], ignored);
+  const connectionPool = readConnectionPool(r, [...path, "connectionPool"]);
+  const outlierDetection = readOutlierDetection(r, [...path, "outlierDetection"]);
   const portLevelSettings = r.array([...path, "portLevelSettings"]).map((_, i) => {
     const p: FieldPath = [...path, "portLevelSettings", i];
     const port = r.number([...p, "port", "number"]);
     if (port === undefined) r.fail([...p, "port", "number"], "is required");
-    for (const key of Object.keys(r.object(p) ?? {}))
-      if (!PORT_LEVEL_USED.includes(key)) ignored.push(formatPath([...p, key]));
     const settings = readLoadBalancer(r, [...p, "loadBalancer"]);
-    const pool = readConnectionPool(r, [...p, "connectionPool"], ignored);
-    const outlier = readOutlierDetection(r, [...p, "outlierDetection"], ignored);
+    const pool = readConnectionPool(r, [...p, "connectionPool"]);
+    const outlier = readOutlierDetection(r, [...p, "outlierDetection"]);
     return {
       port,
       ...(settings ? { loadBalancer: settings } : {}),
@@ -745,11 +708,10 @@ function readTrafficPolicy(r: Reader, path: FieldPath, ignored: string[]): Traff
 }
 
 function readDestinationRule(r: Reader): DestinationRuleModel {
-  const ignored: string[] = [];
-  const trafficPolicy = readTrafficPolicy(r, ["spec", "trafficPolicy"], ignored);
+  const trafficPolicy = readTrafficPolicy(r, ["spec", "trafficPolicy"]);
   const subsets = r.array(["spec", "subsets"]).map((_, i) => {
     const p: FieldPath = ["spec", "subsets", i];
-    const tp = readTrafficPolicy(r, [...p, "trafficPolicy"], ignored);
+    const tp = readTrafficPolicy(r, [...p, "trafficPolicy"]);
     return {
       name: r.requiredString([...p, "name"]),
       labels: r.labels([...p, "labels"]),
@@ -763,7 +725,6 @@ function readDestinationRule(r: Reader): DestinationRuleModel {
     host: r.requiredString(["spec", "host"]),
     ...(trafficPolicy ? { trafficPolicy } : {}),
     subsets,
-    ignored,
   };
 }
 
