@@ -8,6 +8,7 @@ import { join } from "node:path";
 const SCRIPTS: [string, string[]][] = [
   ["lb.ts", []],
   ["istiod.ts", []],
+  ["explain.ts", []],
   ["session-memory.ts", ["--expose-gc"]],
   ["service.ts", []],
   ["mesh.ts", []],

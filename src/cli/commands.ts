@@ -15,4 +15,5 @@ export const commands: Record<string, () => Promise<Command>> = {
   scale: async () => (await import("./scale.js")).scaleCommand,
   rollout: async () => (await import("./rollout.js")).rolloutCommand,
   "proxy-config": async () => (await import("./proxy-config.js")).proxyConfigCommand,
+  explain: async () => (await import("./explain.js")).explainCommand,
 };
