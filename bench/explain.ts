@@ -13,8 +13,8 @@ import { join } from "node:path";
 import { configDump } from "../src/envoy/admin/config-dump.js";
 import { istioGatewayIdentity } from "../src/envoy/admin/identity.js";
 import { applySnapshot } from "../src/envoy/admin/resource-versions.js";
-import { DEFAULT_GATEWAY_PROXY, type IstiodInput, translate } from "../src/istiod/index.js";
-import type { KubeObject } from "../src/istiod/input.js";
+import { DEFAULT_GATEWAY_PROXY, translate } from "../src/istiod/index.js";
+import { gatewayInput } from "./gateway-input.js";
 import { machineLine, writeSection } from "./report.js";
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 10_000);
@@ -41,72 +41,7 @@ if (process.argv[2] === "--run") {
   process.exit(0);
 }
 
-function input(): IstiodInput {
-  const services: KubeObject[] = [];
-  const virtualServices: KubeObject[] = [];
-  const destinationRules: KubeObject[] = [];
-  const endpoints: IstiodInput["endpoints"][number][] = [];
-  for (let i = 0; i < SERVICES; i++) {
-    const name = `svc-${i}`;
-    services.push({
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name, namespace: "default" },
-      spec: { selector: { app: name }, ports: [{ name: "http", port: 80, targetPort: 8080 }] },
-    });
-    virtualServices.push({
-      apiVersion: "networking.istio.io/v1",
-      kind: "VirtualService",
-      metadata: { name, namespace: "default" },
-      spec: {
-        hosts: [`${name}.example.com`],
-        gateways: ["gw"],
-        http: [{ route: [{ destination: { host: name } }] }],
-      },
-    });
-    destinationRules.push({
-      apiVersion: "networking.istio.io/v1",
-      kind: "DestinationRule",
-      metadata: { name, namespace: "default" },
-      spec: {
-        host: name,
-        trafficPolicy: {
-          loadBalancer: { consistentHash: { httpCookie: { name: "session-route", ttl: "3600s" } } },
-        },
-      },
-    });
-    endpoints.push({
-      namespace: "default",
-      name,
-      endpoints: Array.from({ length: ENDPOINTS }, (_, j) => ({
-        address: `10.${(i >> 8) & 255}.${i & 255}.${j + 1}`,
-        ports: { 80: 8080 },
-        podName: `${name}-7d9f8b6c5d-p${j}abc`,
-        labels: { app: name },
-        locality: { region: "eu-west-1", zone: `eu-west-1${"abc"[j % 3]}`, subzone: "" },
-      })),
-    });
-  }
-  const gateway: KubeObject = {
-    apiVersion: "networking.istio.io/v1",
-    kind: "Gateway",
-    metadata: { name: "gw", namespace: "default" },
-    spec: {
-      selector: { istio: "ingressgateway" },
-      servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"] }],
-    },
-  };
-  return {
-    services,
-    gateways: [gateway],
-    virtualServices,
-    destinationRules,
-    endpoints,
-    proxy: DEFAULT_GATEWAY_PROXY,
-  };
-}
-
-const snapshot = translate(input(), "1");
+const snapshot = translate(gatewayInput(SERVICES, ENDPOINTS), "1");
 const identity = istioGatewayIdentity({
   podName: "istio-ingressgateway-7d9f8b6c5d-abcde",
   namespace: "istio-system",

@@ -8,8 +8,8 @@
  * Run: node --import tsx bench/istiod.ts   Knobs (env): BENCH_SERVICES (1000), BENCH_ENDPOINTS (20), BENCH_RUNS (15).
  */
 import { DataPlane } from "../src/envoy/data-plane.js";
-import { DEFAULT_GATEWAY_PROXY, type IstiodInput, translate } from "../src/istiod/index.js";
-import type { KubeObject } from "../src/istiod/input.js";
+import { DEFAULT_GATEWAY_PROXY, translate } from "../src/istiod/index.js";
+import { gatewayInput } from "./gateway-input.js";
 import { machineLine, writeSection } from "./report.js";
 
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);
@@ -17,76 +17,7 @@ const ENDPOINTS = Number(process.env.BENCH_ENDPOINTS ?? 20);
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const TARGET_MS = 200;
 
-/** The input; `generation` replaces one endpoint of every Service when it changes. */
-function input(generation = 0): IstiodInput {
-  const services: KubeObject[] = [];
-  const virtualServices: KubeObject[] = [];
-  const destinationRules: KubeObject[] = [];
-  const endpoints: IstiodInput["endpoints"][number][] = [];
-  for (let i = 0; i < SERVICES; i++) {
-    const name = `svc-${i}`;
-    services.push({
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name, namespace: "default", labels: { app: name } },
-      spec: { selector: { app: name }, ports: [{ name: "http", port: 80, targetPort: 8080 }] },
-    });
-    virtualServices.push({
-      apiVersion: "networking.istio.io/v1",
-      kind: "VirtualService",
-      metadata: { name, namespace: "default" },
-      spec: {
-        hosts: [`${name}.example.com`],
-        gateways: ["session-gateway"],
-        http: [
-          {
-            match: [{ uri: { prefix: "/" } }],
-            route: [{ destination: { host: name, port: { number: 80 } } }],
-          },
-        ],
-      },
-    });
-    destinationRules.push({
-      apiVersion: "networking.istio.io/v1",
-      kind: "DestinationRule",
-      metadata: { name, namespace: "default" },
-      spec: {
-        host: name,
-        trafficPolicy: {
-          loadBalancer: { consistentHash: { httpCookie: { name: "session-route", ttl: "3600s" } } },
-        },
-      },
-    });
-    endpoints.push({
-      namespace: "default",
-      name,
-      endpoints: Array.from({ length: ENDPOINTS }, (_, j) => ({
-        address: `10.${(i >> 8) & 255}.${i & 255}.${j === 0 ? 100 + (generation % 100) : j + 1}`,
-        ports: { 80: 8080 },
-        podName: `${name}-7d9f8b6c5d-p${j}`,
-        labels: { app: name },
-        locality: { region: "eu-west-1", zone: `eu-west-1${"abc"[j % 3]}`, subzone: "" },
-      })),
-    });
-  }
-  const gateway: KubeObject = {
-    apiVersion: "networking.istio.io/v1",
-    kind: "Gateway",
-    metadata: { name: "session-gateway", namespace: "default" },
-    spec: {
-      selector: { istio: "ingressgateway" },
-      servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"] }],
-    },
-  };
-  return {
-    services,
-    gateways: [gateway],
-    virtualServices,
-    destinationRules,
-    endpoints,
-    proxy: DEFAULT_GATEWAY_PROXY,
-  };
-}
+const input = (generation = 0) => gatewayInput(SERVICES, ENDPOINTS, generation);
 
 const dataPlane = new DataPlane({ listenerPort: DEFAULT_GATEWAY_PROXY.portMap[80] as number });
 interface Timing {

@@ -6,21 +6,13 @@
 import { clusterConfigOf } from "../envoy/cluster-config.js";
 import { routeTableOf } from "../envoy/route-table.js";
 import { DEFAULT_GATEWAY_PROXY } from "../istiod/input.js";
-import type { HashPolicy } from "../lb/hash-policy.js";
+import { type HashPolicy, hashInputName } from "../lb/hash-policy.js";
 import type { XdsSnapshot } from "../xds/snapshot.js";
 import type { PolicyView } from "./protocol.js";
 
 function describeHash(p: HashPolicy): string {
-  switch (p.kind) {
-    case "cookie":
-      return `cookie ${p.name}${p.ttlSeconds === undefined ? " (no ttl)" : ` (ttl ${p.ttlSeconds}s)`}`;
-    case "header":
-      return `header ${p.name}`;
-    case "source-ip":
-      return "source IP";
-    case "query":
-      return `query parameter ${p.name}`;
-  }
+  if (p.kind !== "cookie") return hashInputName(p);
+  return `${hashInputName(p)}${p.ttlSeconds === undefined ? " (no ttl)" : ` (ttl ${p.ttlSeconds}s)`}`;
 }
 
 /** `/apis/networking.istio.io/v1/namespaces/NS/destination-rule/NAME` → `NS/NAME`. */

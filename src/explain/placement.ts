@@ -8,7 +8,7 @@ import { type ClusterConfig, clusterConfigOf } from "../envoy/cluster-config.js"
 import { hashPolicyOf } from "../envoy/route-action.js";
 import { SessionAffinityError } from "../errors.js";
 import { normalizeEndpoints } from "../lb/endpoint.js";
-import { computeHash, type HashPolicy, type RequestDescription } from "../lb/hash-policy.js";
+import { computeHash, type HashPolicy, hashInputName, type RequestDescription } from "../lb/hash-policy.js";
 import { createLoadBalancer, HASHING_POLICIES } from "../lb/registry.js";
 import { toHex16 } from "../lb/uint64.js";
 import { xxh64 } from "../lb/xxhash64.js";
@@ -47,19 +47,6 @@ export interface Placement {
     /** Sessions whose endpoint is gone (a subset of moved). */
     readonly lost: number;
   };
-}
-
-function describeKey(p: HashPolicy): string {
-  switch (p.kind) {
-    case "cookie":
-      return `cookie ${p.name}`;
-    case "header":
-      return `header ${p.name}`;
-    case "source-ip":
-      return "source IP";
-    case "query":
-      return `query parameter ${p.name}`;
-  }
 }
 
 /** The request a key stands for, as the first hash policy reads it. */
@@ -183,7 +170,7 @@ export function place(
   return {
     cluster: routed.name,
     lbPolicy: config.lbPolicy,
-    keyKind: first ? describeKey(first) : "none (no hash policy: a random point per request)",
+    keyKind: first ? hashInputName(first) : "none (no hash policy: a random point per request)",
     hosts: hosts.map((h) => h.address),
     keys,
     distribution,

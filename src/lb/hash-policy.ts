@@ -46,6 +46,20 @@ export interface RequestDescription {
   readonly memo?: ConnectionMemo | undefined;
 }
 
+/** What a policy reads, in words: `cookie NAME`, `header NAME`, `source IP`, `query parameter NAME`. */
+export function hashInputName(p: HashPolicy): string {
+  switch (p.kind) {
+    case "cookie":
+      return `cookie ${p.name}`;
+    case "header":
+      return `header ${p.name}`;
+    case "source-ip":
+      return "source IP";
+    case "query":
+      return `query parameter ${p.name}`;
+  }
+}
+
 /** What `computeHash` keeps for one downstream connection. */
 export interface ConnectionMemo {
   generated?: { readonly value: string; readonly hash: bigint };
