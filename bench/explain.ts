@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configDump } from "../src/envoy/admin/config-dump.js";
 import { istioGatewayIdentity } from "../src/envoy/admin/identity.js";
-import { applySnapshot } from "../src/envoy/admin/resource-versions.js";
+import { applySnapshot } from "../src/envoy/resource-versions.js";
 import { DEFAULT_GATEWAY_PROXY, translate } from "../src/istiod/index.js";
 import { gatewayInput } from "./gateway-input.js";
 import { machineLine, writeSection } from "./report.js";

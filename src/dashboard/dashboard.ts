@@ -8,9 +8,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse, stringify } from "yaml";
 import { SessionAffinityError } from "../errors.js";
+import { canonicalJson } from "../manifests/canonical-json.js";
 import type { Mesh } from "../mesh/mesh.js";
 import type { MeshKind } from "../mesh/model.js";
-import { canonicalJson } from "../mesh/pod-name.js";
 import { Assets } from "./assets.js";
 import { routingPolicy } from "./policy.js";
 import {

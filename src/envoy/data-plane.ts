@@ -9,12 +9,12 @@ import { SessionAffinityError } from "../errors.js";
 import type { RandomSource } from "../lb/random-source.js";
 import type { EnvoyClusterLoadAssignment } from "../xds/cluster-types.js";
 import type { XdsSnapshot } from "../xds/snapshot.js";
-import { applySnapshot, sameJson } from "./admin/resource-versions.js";
 import type { AppliedSnapshot } from "./admin/views.js";
 import { Cluster } from "./cluster.js";
 import { type ClusterConfig, clusterConfigOf } from "./cluster-config.js";
 import { type HostEntry, hostsOf } from "./endpoints.js";
 import type { GatewaySnapshot } from "./gateway.js";
+import { applySnapshot, sameJson } from "./resource-versions.js";
 import { EMPTY_ROUTE_TABLE, type RouteTable, routeTableOf } from "./route-table.js";
 import { unimplementedFields } from "./unimplemented.js";
 

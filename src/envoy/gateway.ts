@@ -16,6 +16,7 @@ import { SessionAffinityError } from "../errors.js";
 import { type RandomSource, seededRandom } from "../lb/random-source.js";
 import { type Cluster, statusClass } from "./cluster.js";
 import type { DownstreamResponse } from "./downstream/downstream-response.js";
+import { writeLocalReply } from "./downstream/local-reply.js";
 import { NodeConnections } from "./downstream/node-connections.js";
 import { RawConnection, type RawConnectionHost } from "./downstream/raw-connection.js";
 import type { RawResponse } from "./downstream/raw-response.js";
@@ -23,7 +24,7 @@ import type { SimpleRequestHead } from "./downstream/request-head.js";
 import { type Refusal, type RequestView, requestView, simpleRequestView } from "./downstream/request-view.js";
 import { Exchange, type ExchangeHost } from "./exchange.js";
 import { pickDestination, type RouteConfig, type RouteTable, routeRequest } from "./route-table.js";
-import { UpgradeExchange, type UpgradeHost, writeLocalReply } from "./upgrade-exchange.js";
+import { UpgradeExchange, type UpgradeHost } from "./upgrade-exchange.js";
 import { ConnectionPool } from "./upstream/connection-pool.js";
 
 export interface GatewaySnapshot {

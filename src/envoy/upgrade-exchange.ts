@@ -9,9 +9,9 @@
  * with its body, streamed, anything else at once with its headers and an empty body. The upstream
  * connection never goes back to the pool.
  */
-import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { Cluster } from "./cluster.js";
+import { writeLocalReply, writeRawResponse } from "./downstream/local-reply.js";
 import { refusedHeader } from "./downstream/raw-response.js";
 import { DROP_RESPONSE } from "./exchange.js";
 import type { RouteConfig } from "./route-table.js";
@@ -54,46 +54,6 @@ const DROP_101 = new Set(["server", "keep-alive", "proxy-connection", "content-l
 const DROP_REFUSAL = new Set([...DROP_RESPONSE, "content-length"]);
 /** Bytes the client may send before the 101 that are held; past this, its connection is not read. */
 const MAX_EARLY_BYTES = 1024 * 1024;
-
-/**
- * An HTTP/1.1 response head (and body) written straight to a socket, which then closes once written,
- * whatever the peer does with its own side: the connection cannot carry another request.
- */
-export function writeRawResponse(
-  socket: Socket,
-  status: number,
-  headers: readonly string[],
-  body?: Buffer | string,
-): void {
-  if (socket.destroyed) return;
-  let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n`;
-  for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  socket.write(`${text}\r\n`, "latin1");
-  if (body !== undefined) {
-    if (body.length > 0) socket.write(body);
-    socket.destroySoon();
-  }
-}
-
-/** A reply of the gateway itself to an upgrade request; Envoy closes the connection after it (the request never ended). */
-export function writeLocalReply(socket: Socket, status: number, body: string): void {
-  writeRawResponse(
-    socket,
-    status,
-    [
-      "content-length",
-      String(Buffer.byteLength(body)),
-      ...(body ? ["content-type", "text/plain"] : []),
-      "date",
-      new Date().toUTCString(),
-      "server",
-      "istio-envoy",
-      "connection",
-      "close",
-    ],
-    body,
-  );
-}
 
 function filtered(headers: readonly string[], drop: ReadonlySet<string>, out: string[]): boolean {
   let date = false;

@@ -7,6 +7,7 @@
  */
 import { SessionAffinityError } from "../errors.js";
 import { type Finding, lintManifests } from "../lint/index.js";
+import { canonicalJson } from "../manifests/canonical-json.js";
 import type { ManifestDocument, ManifestSet } from "../manifests/index.js";
 import {
   type DeploymentModel,
@@ -16,7 +17,6 @@ import {
   objectKey,
   toMeshObject,
 } from "./model.js";
-import { canonicalJson } from "./pod-name.js";
 
 export const RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt";
 

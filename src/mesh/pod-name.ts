@@ -10,6 +10,7 @@
  */
 import { randomInt } from "node:crypto";
 
+import { canonicalJson } from "../manifests/canonical-json.js";
 export const SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
 export function safeEncode(text: string): string {
@@ -25,17 +26,6 @@ export function fnv32a(text: string): number {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash >>> 0;
-}
-
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** The pod-template-hash label value of a template. */

@@ -4,7 +4,7 @@
  */
 import { configDump } from "../../src/envoy/admin/config-dump.js";
 import { istioGatewayIdentity } from "../../src/envoy/admin/identity.js";
-import { applySnapshot } from "../../src/envoy/admin/resource-versions.js";
+import { applySnapshot } from "../../src/envoy/resource-versions.js";
 import { DEFAULT_GATEWAY_PROXY, type IstiodInput, translate } from "../../src/istiod/index.js";
 import type { XdsSnapshot } from "../../src/xds/snapshot.js";
 

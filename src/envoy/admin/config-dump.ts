@@ -33,6 +33,7 @@ import type {
   EnvoyLocality,
   HealthStatus,
 } from "../../xds/cluster-types.js";
+import { envoyTimestamp } from "../resource-versions.js";
 import {
   fieldMaskDebugString,
   maskFits,
@@ -43,7 +44,6 @@ import {
   typeUrl,
 } from "./field-mask.js";
 import { envoyNode } from "./identity.js";
-import { envoyTimestamp } from "./resource-versions.js";
 import type { AppliedSnapshot, ProxyIdentity, ResourceUpdate } from "./views.js";
 
 export interface ConfigDumpOptions {

@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { writeLocalReply } from "../upgrade-exchange.js";
+import { writeLocalReply } from "./local-reply.js";
 
 interface ConnectionState {
   /** Responses under way. */

@@ -4,8 +4,9 @@
  * body's framing, the normalized path, and the answer Envoy gives the head before any route is
  * looked at, if it refuses it.
  */
-import { normalizePath } from "../normalize-path.js";
+
 import type { BodyFraming } from "../upstream/upstream-request.js";
+import { normalizePath } from "./normalize-path.js";
 import { requestTarget } from "./request-target.js";
 
 /** A local reply refusing a request; `close` when the connection closes after it. */

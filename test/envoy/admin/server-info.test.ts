@@ -12,8 +12,8 @@ import {
   ISTIO_PROXY_REVISIONS,
   istioGatewayIdentity,
 } from "../../../src/envoy/admin/identity.js";
-import { applySnapshot } from "../../../src/envoy/admin/resource-versions.js";
 import { serverInfo } from "../../../src/envoy/admin/server-info.js";
+import { applySnapshot } from "../../../src/envoy/resource-versions.js";
 import { translate } from "../../../src/istiod/index.js";
 import { checkEnvoyJson } from "../../helpers/envoy-proto.js";
 import { walkthroughInput } from "../../istiod/walkthrough-input.js";

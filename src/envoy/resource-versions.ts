@@ -5,8 +5,8 @@
  * so an unchanged resource keeps the version_info and last_updated of the push that last changed it,
  * while the top-level version_info of the CDS and LDS dumps follows every accepted push.
  */
-import type { XdsSnapshot } from "../../xds/snapshot.js";
-import type { AppliedSnapshot, ResourceUpdate } from "./views.js";
+import type { XdsSnapshot } from "../xds/snapshot.js";
+import type { AppliedSnapshot, ResourceUpdate } from "./admin/views.js";
 
 /**
  * Whether two resources are the same message: plain JSON compared field by field, stopping at the

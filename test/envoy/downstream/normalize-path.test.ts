@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { normalizePath } from "../../src/envoy/normalize-path.js";
+import { normalizePath } from "../../../src/envoy/downstream/normalize-path.js";
 
 describe("normalizePath (Envoy's normalize_path, Istio's default BASE)", () => {
   it("leaves paths that are already canonical alone, query included", () => {

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { applySnapshot, envoyTimestamp } from "../../../src/envoy/admin/resource-versions.js";
-import { translate } from "../../../src/istiod/index.js";
-import type { XdsSnapshot } from "../../../src/xds/snapshot.js";
-import { walkthroughInput } from "../../istiod/walkthrough-input.js";
+import { applySnapshot, envoyTimestamp } from "../../src/envoy/resource-versions.js";
+import { translate } from "../../src/istiod/index.js";
+import type { XdsSnapshot } from "../../src/xds/snapshot.js";
+import { walkthroughInput } from "../istiod/walkthrough-input.js";
 
 const T1 = Date.UTC(2026, 6, 1, 12, 0, 0, 250);
 const T2 = Date.UTC(2026, 6, 1, 12, 5, 0);
