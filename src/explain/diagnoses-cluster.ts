@@ -4,8 +4,12 @@
  * too small for its hosts, several proxies ejecting hosts each on its own).
  */
 import { normalizeEndpoints } from "../lb/endpoint.js";
-import { createLoadBalancer } from "../lb/registry.js";
-import { DEFAULT_MAX_RING_SIZE, DEFAULT_MIN_RING_SIZE, type RingHashLoadBalancer } from "../lb/ring-hash.js";
+import {
+  DEFAULT_MAX_RING_SIZE,
+  DEFAULT_MIN_RING_SIZE,
+  type RingShares,
+  ringKeyShares,
+} from "../lb/ring-hash.js";
 import type { DumpCluster } from "../proxy-config/config-dump.js";
 import { field, objects } from "../proxy-config/config-dump.js";
 import type { Finding, HostState, Located, RouteContext, RoutedCluster } from "./context.js";
@@ -194,20 +198,6 @@ export const RING_IMBALANCE_LIMIT = 1.5;
 const ENTRIES_ENOUGH = 1000;
 /** Rings beyond this are not rebuilt here (seconds of hashing for a verdict they cannot change). */
 const RING_BUILD_LIMIT = 1 << 20;
-const TWO_64 = 2 ** 64;
-
-/** Each host's share of the 64-bit hash space: an entry owns the arc up to its hash (lower_bound). */
-function keyShares(ring: RingHashLoadBalancer): Map<string, number> {
-  const entries = ring.entries();
-  const shares = new Map<string, number>();
-  let previous = Number(entries.at(-1)?.hash ?? 0n) - TWO_64;
-  for (const e of entries) {
-    const hash = Number(e.hash);
-    shares.set(e.endpoint.address, (shares.get(e.endpoint.address) ?? 0) + (hash - previous) / TWO_64);
-    previous = hash;
-  }
-  return shares;
-}
 
 function ringSizes(cluster: DumpCluster): { min: number; max: number } {
   const config = cluster.ringHashLbConfig as
@@ -237,22 +227,19 @@ export function ringTooSmall(ctx: RouteContext): Finding[] {
     const lightest = Math.min(...hosts.map((h) => h.weight)) / total;
     const scale = Math.min(Math.ceil(lightest * min) / lightest, max);
     if (scale * lightest >= ENTRIES_ENOUGH || scale > RING_BUILD_LIMIT) continue;
-    let ring: RingHashLoadBalancer;
+    let ring: RingShares;
     try {
       const endpoints = normalizeEndpoints(hosts.map((h) => ({ address: h.address, weight: h.weight })));
-      ring = createLoadBalancer("ring-hash", endpoints, {
-        minRingSize: min,
-        maxRingSize: max,
-      }) as RingHashLoadBalancer;
+      ring = ringKeyShares(endpoints, { minRingSize: min, maxRingSize: max });
     } catch {
       // An address or ring size Envoy would refuse: the cluster cannot be judged here.
       continue;
     }
-    const shares = keyShares(ring);
+    const shares = ring.shares;
     const perWeight = hosts.map((h) => (shares.get(h.address) ?? 0) / (h.weight / total));
     const ratio = Math.max(...perWeight) / Math.min(...perWeight);
     if (ratio <= RING_IMBALANCE_LIMIT) continue;
-    const stats = ring.stats();
+    const stats = ring;
     const suggested = Math.min(2 ** Math.ceil(Math.log2(hosts.length * 1024)), DEFAULT_MAX_RING_SIZE);
     const keys = [...shares.values()];
     out.push({

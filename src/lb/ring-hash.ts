@@ -174,3 +174,66 @@ export class RingHashLoadBalancer implements LoadBalancer {
     return this.#stats;
   }
 }
+
+/** Each host's share of the hash space on the ring, and the ring's entry counts. */
+export interface RingShares {
+  /** By endpoint address: the fraction of all 64-bit hashes that land on it. */
+  readonly shares: ReadonlyMap<string, number>;
+  readonly size: number;
+  readonly minEntriesPerHost: number;
+  readonly maxEntriesPerHost: number;
+}
+
+/**
+ * The share of the hash space each host owns on the ring RingHashLoadBalancer builds for these
+ * endpoints (the same entries: Envoy's per-host counts and `<key>_<i>` hashes), without building a
+ * lookup structure: an entry owns the arc from the previous entry up to its own hash (Envoy's
+ * lower_bound search). Arcs are measured on the top 53 − b bits of each hash, b bits keeping the host,
+ * so one numeric sort orders the whole ring; at 2^20 hosts that is still 2^-33 of the space.
+ */
+export function ringKeyShares(endpoints: readonly Endpoint[], options: RingHashOptions = {}): RingShares {
+  const minRing = options.minRingSize ?? DEFAULT_MIN_RING_SIZE;
+  const maxRing = options.maxRingSize ?? DEFAULT_MAX_RING_SIZE;
+  validateRingSizes(minRing, maxRing);
+  if (endpoints.length === 0)
+    return { shares: new Map(), size: 0, minEntriesPerHost: 0, maxEntriesPerHost: 0 };
+  const { weights, min } = normalizedWeights(endpoints);
+  const scale = Math.min(Math.ceil(min * minRing) / min, maxRing);
+  const hostBits = Math.max(1, Math.ceil(Math.log2(endpoints.length)));
+  const keep = 2 ** (53 - hostBits);
+  const points: number[] = [];
+  let current = 0;
+  let target = 0;
+  let minPerHost = Number.POSITIVE_INFINITY;
+  let maxPerHost = 0;
+  endpoints.forEach((endpoint, hostIndex) => {
+    const prefix = `${endpointHashKey(endpoint)}_`;
+    target += scale * (weights[hostIndex] as number);
+    let i = 0;
+    while (current < target) {
+      const [high, low] = splitUint64(xxh64(prefix + i));
+      // The hash scaled to [0, keep): its top (53 − hostBits) bits, then the host in the low bits.
+      const top = Math.floor((high * 2 ** 32 + low) / 2 ** (11 + hostBits));
+      points.push(top * 2 ** hostBits + hostIndex);
+      i++;
+      current++;
+    }
+    minPerHost = Math.min(minPerHost, i);
+    maxPerHost = Math.max(maxPerHost, i);
+  });
+  const sorted = Float64Array.from(points).sort();
+  const owned = new Float64Array(endpoints.length);
+  const hostOf = (p: number) => p % 2 ** hostBits;
+  const at = (p: number) => Math.floor(p / 2 ** hostBits);
+  let previous = at(sorted[sorted.length - 1] as number) - keep;
+  for (const p of sorted) {
+    owned[hostOf(p)] = (owned[hostOf(p)] as number) + (at(p) - previous);
+    previous = at(p);
+  }
+  return {
+    shares: new Map(endpoints.map((e, i) => [e.address, (owned[i] as number) / keep])),
+    size: points.length,
+    minEntriesPerHost: minPerHost,
+    maxEntriesPerHost: maxPerHost,
+  };
+}

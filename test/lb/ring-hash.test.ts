@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SessionAffinityError } from "../../src/errors.js";
-import type { Endpoint } from "../../src/lb/endpoint.js";
+import { type Endpoint, normalizeEndpoints } from "../../src/lb/endpoint.js";
 import { sequenceRandom } from "../../src/lb/random-source.js";
-import { RingHashLoadBalancer } from "../../src/lb/ring-hash.js";
+import { RingHashLoadBalancer, ringKeyShares } from "../../src/lb/ring-hash.js";
 import { UINT64_MAX } from "../../src/lb/uint64.js";
 import { xxh64 } from "../../src/lb/xxhash64.js";
 
@@ -226,6 +226,37 @@ describe("ring hash (fact-sheet worked example, Istio default min ring 1024)", (
       const index = entries.findIndex((e) => e.hash >= hash);
       const expected = entries[index === -1 ? 0 : index]?.endpoint;
       assert.equal(lb.choose({ hash }), expected);
+    }
+  });
+});
+
+describe("ring hash: each host's share of the hash space", () => {
+  it("equals the arc lengths of the ring the balancer builds, for equal and weighted hosts", () => {
+    for (const inputs of [
+      Array.from({ length: 10 }, (_, i) => ({ address: `10.0.0.${i + 1}:8080` })),
+      [
+        { address: "10.0.0.1:8080", weight: 1 },
+        { address: "10.0.0.2:8080", weight: 3 },
+        { address: "[2001:db8::7]:80", weight: 2 },
+      ],
+    ]) {
+      const endpoints = normalizeEndpoints(inputs);
+      const ring = new RingHashLoadBalancer(endpoints, { minRingSize: 1024 });
+      const entries = ring.entries();
+      const arcs = new Map<string, number>();
+      let previous = Number(entries.at(-1)?.hash ?? 0n) - 2 ** 64;
+      for (const e of entries) {
+        const hash = Number(e.hash);
+        arcs.set(e.endpoint.address, (arcs.get(e.endpoint.address) ?? 0) + (hash - previous) / 2 ** 64);
+        previous = hash;
+      }
+      const fast = ringKeyShares(endpoints, { minRingSize: 1024 });
+      assert.equal(fast.size, ring.stats().size);
+      assert.equal(fast.minEntriesPerHost, ring.stats().minEntriesPerHost);
+      assert.equal(fast.maxEntriesPerHost, ring.stats().maxEntriesPerHost);
+      for (const [address, share] of arcs)
+        assert.ok(Math.abs((fast.shares.get(address) ?? 0) - share) < 1e-9, address);
+      assert.ok(Math.abs([...fast.shares.values()].reduce((s, x) => s + x, 0) - 1) < 1e-9);
     }
   });
 });
