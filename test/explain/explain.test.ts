@@ -163,3 +163,37 @@ describe("explain: the command", () => {
     assert.match(r.stderr, /not an Envoy config dump/);
   });
 });
+
+describe("explain: every deploy/ variant, as the local mesh's gateway dumps it", () => {
+  const verdictOf = (input: Parameters<typeof dumpOf>[0], replicas?: number) =>
+    explain(view(dumpOf(input), replicas), { request: request(), appCookies: [] });
+
+  it("finds the cookie, header, source-IP and Maglev variants sticky on one gateway", () => {
+    for (const component of [undefined, "header-hash", "source-ip-hash", "maglev"] as const) {
+      const report = verdictOf(walkthroughInput(component), 1);
+      assert.equal(
+        report.verdict,
+        "sticky",
+        `${component ?? "cookie"}: ${JSON.stringify(report.routes[0]?.findings)}`,
+      );
+    }
+  });
+
+  it("finds the persistent-session variant sticky through the stateful session, with the non-strict caveat", () => {
+    const report = verdictOf(
+      { ...walkthroughInput("persistent-session"), features: { enablePersistentSessionFilter: true } },
+      1,
+    );
+    assert.equal(report.verdict, "sticky-with-caveats");
+    assert.deepEqual(
+      report.routes[0]?.findings.map((f) => f.id),
+      ["session-not-strict"],
+    );
+  });
+
+  it("finds the walkthrough without its DestinationRule not sticky, and says the cluster does not hash", () => {
+    const report = verdictOf({ ...walkthroughInput(), destinationRules: [] }, 1);
+    assert.equal(report.verdict, "not-sticky");
+    assert.ok(report.routes[0]?.findings.some((f) => f.id === "no-consistent-hash"));
+  });
+});
