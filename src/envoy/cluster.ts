@@ -72,10 +72,15 @@ const LOCAL_ORIGIN_STATUS: Record<Exclude<AttemptFailure, "overflow">, number> =
 };
 
 /** How a cluster's upstream connections are made and kept (its own pools, as Envoy's). */
-function poolSettingsOf(config: ClusterConfig, breakers: CircuitBreakers): ClusterPoolSettings {
+function poolSettingsOf(
+  config: ClusterConfig,
+  breakers: CircuitBreakers,
+  dial: ((address: string) => string) | undefined,
+): ClusterPoolSettings {
   return {
     cluster: config.name,
     breakers,
+    ...(dial ? { dial } : {}),
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
     ...(config.maxRequestsPerConnection === undefined
@@ -137,11 +142,13 @@ export class Cluster {
     endpoints: readonly HostEntry[],
     random: RandomSource = seededRandom(Date.now()),
     now: () => number = () => performance.now(),
+    /** Where a host's address is served, when elsewhere (see ClusterPoolSettings.dial). */
+    readonly dial?: (address: string) => string,
   ) {
     this.config = config;
     this.#configJson = JSON.stringify(config);
     this.breakers.limits = config.circuitBreakers;
-    this.poolSettings = poolSettingsOf(config, this.breakers);
+    this.poolSettings = poolSettingsOf(config, this.breakers, this.dial);
     this.#random = random;
     this.#now = now;
     this.#configureOutliers(endpoints);
@@ -200,7 +207,7 @@ export class Cluster {
     this.#configJson = configJson;
     this.config = config;
     this.breakers.limits = config.circuitBreakers;
-    this.poolSettings = poolSettingsOf(config, this.breakers);
+    this.poolSettings = poolSettingsOf(config, this.breakers, this.dial);
     this.#configureOutliers(endpoints);
     const next = this.#keyOf(endpoints);
     if (next === this.#key) return false;

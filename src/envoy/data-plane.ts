@@ -33,11 +33,14 @@ export interface DataPlaneOptions {
   readonly random?: RandomSource;
   /** Wall clock (epoch ms) for the time each resource was taken, as config_dump reports it. */
   readonly now?: () => number;
+  /** Where an endpoint address is served, when elsewhere (a replayed proxy's hosts run locally). */
+  readonly dial?: (address: string) => string;
 }
 
 export class DataPlane {
   readonly #listenerPort: number;
   readonly #random: RandomSource | undefined;
+  readonly #dial: ((address: string) => string) | undefined;
   readonly #now: () => number;
   #applied: AppliedSnapshot | undefined;
   readonly #clusters = new Map<string, Cluster>();
@@ -51,6 +54,7 @@ export class DataPlane {
   constructor(options: DataPlaneOptions) {
     this.#listenerPort = options.listenerPort;
     this.#random = options.random;
+    this.#dial = options.dial;
     this.#now = options.now ?? Date.now;
     this.#state = { routes: this.#routes, clusters: this.#clusters };
   }
@@ -129,7 +133,7 @@ export class DataPlane {
       const existing = this.#clusters.get(config.name);
       if (existing) changed = existing.update(config, hosts) || changed;
       else {
-        this.#clusters.set(config.name, new Cluster(config, hosts, this.#random));
+        this.#clusters.set(config.name, new Cluster(config, hosts, this.#random, undefined, this.#dial));
         changed = true;
       }
     }

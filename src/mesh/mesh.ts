@@ -16,6 +16,7 @@ import { SessionAffinityError } from "../errors.js";
 import { DEFAULT_GATEWAY_PROXY, translate } from "../istiod/index.js";
 import { loadManifests } from "../manifests/index.js";
 import { apiGroup, type ManifestDocument, type ManifestSet } from "../manifests/types.js";
+import { endpointAddresses } from "../proxy-config/snapshot.js";
 import type { XdsSnapshot } from "../xds/snapshot.js";
 import { AdminServer } from "./admin.js";
 import {
@@ -51,6 +52,13 @@ export interface MeshOptions {
   /** Wait until every Deployment has its replicas ready before resolving (default true). */
   readonly waitReady?: boolean;
   readonly readyTimeoutMs?: number;
+  /**
+   * A real proxy's configuration to run instead of the manifests' translation (`up --config-dump`):
+   * the gateway takes this snapshot, and each of its endpoint addresses is served by a local replica
+   * (the i-th address in order by the i-th ready pod by name) while keeping its real address, so
+   * hashing lands a key on the replica standing for the pod it reaches in the cluster.
+   */
+  readonly replay?: XdsSnapshot;
 }
 
 export type StoreName = "memory" | "redis";
@@ -78,8 +86,14 @@ export class Mesh {
   // Stores being replaced: stopped once no pod uses them any more, or with the mesh.
   readonly #retiring = new Set<RedisHandle>();
   #switching: Promise<unknown> = Promise.resolve();
+  /** Replay: which local replica serves each real endpoint address. */
+  readonly #dial = new Map<string, string>();
   /** The gateway's xDS state: every push is translated by istiod and handed over whole. */
-  readonly dataPlane = new DataPlane({ listenerPort: DEFAULT_GATEWAY_PROXY.portMap[80] as number });
+  readonly dataPlane = new DataPlane({
+    listenerPort: DEFAULT_GATEWAY_PROXY.portMap[80] as number,
+    dial: (address) => this.#dial.get(address) ?? address,
+  });
+  readonly #replay: XdsSnapshot | undefined;
   #objects: StoredObjects | undefined;
   readonly #startedAt = Date.now();
   #identity: ProxyIdentity | undefined;
@@ -96,6 +110,7 @@ export class Mesh {
 
   constructor(options: MeshOptions, redis: RedisHandle | undefined) {
     this.#redis = redis;
+    this.#replay = options.replay;
     this.#store = options.store ?? "memory";
     this.#redisUrlOption = options.redisUrl ?? process.env.REDIS_URL;
     this.#setStoreEnv(redis);
@@ -239,7 +254,8 @@ export class Mesh {
 
   /** The pod listening at an endpoint address (`127.0.0.1:<port>`): Envoy knows addresses, not pods. */
   podAt(address: string): string | undefined {
-    const port = Number(address.slice(address.lastIndexOf(":") + 1));
+    const local = this.#dial.get(address) ?? address;
+    const port = Number(local.slice(local.lastIndexOf(":") + 1));
     return this.replicaSets.pods().find((p) => p.port === port)?.name;
   }
 
@@ -252,10 +268,29 @@ export class Mesh {
    * endpoints, and the gateway takes the snapshot. Synchronous, so a change is in force at once.
    */
   #push(): void {
+    if (this.#replay) {
+      this.#replayPush(this.#replay);
+      return;
+    }
     const cp = this.controlPlane;
     if (this.#objects?.revision !== cp.revision) this.#objects = storedObjects(cp);
     const views = podViews(this.replicaSets.pods());
     const snapshot = translate(istiodInput(cp, this.#objects, views), String(++this.#version));
+    if (this.dataPlane.apply(snapshot)) this.#pushes++;
+    for (const wake of this.#waiters) wake();
+  }
+
+  /** Replay: the real addresses in order, each served by the ready pod of the same rank by name. */
+  #replayPush(snapshot: XdsSnapshot): void {
+    const ready = this.replicaSets
+      .pods()
+      .filter((p) => p.ready && !p.terminating && p.port !== undefined)
+      .sort((a, b) => a.name.localeCompare(b.name));
+    this.#dial.clear();
+    endpointAddresses(snapshot).forEach((address, i) => {
+      const pod = ready[i];
+      if (pod) this.#dial.set(address, `127.0.0.1:${pod.port}`);
+    });
     if (this.dataPlane.apply(snapshot)) this.#pushes++;
     for (const wake of this.#waiters) wake();
   }

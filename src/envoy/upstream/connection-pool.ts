@@ -53,6 +53,11 @@ export interface ClusterPoolSettings extends PoolOptions {
   readonly maxRequestsPerConnection?: number;
   /** The cluster's circuit breakers; without them nothing is limited. */
   readonly breakers?: CircuitBreakers;
+  /**
+   * Where to connect for a host's address, when it is served elsewhere (a replayed proxy's endpoint
+   * stands for a real pod's address and is served by a local replica); the address itself otherwise.
+   */
+  readonly dial?: (address: string) => string;
 }
 
 /**
@@ -122,9 +127,10 @@ export class UpstreamConnection {
     this.settings = settings;
     this.idleTimeoutMs = options.idleTimeoutMs;
     this.idleLimitMs = options.idleTimeoutMs;
-    const colon = address.lastIndexOf(":");
-    const host = address.slice(0, colon).replace(/^\[|\]$/g, "");
-    const socket = connect({ host, port: Number(address.slice(colon + 1)), noDelay: true });
+    const target = settings.dial?.(address) ?? address;
+    const colon = target.lastIndexOf(":");
+    const host = target.slice(0, colon).replace(/^\[|\]$/g, "");
+    const socket = connect({ host, port: Number(target.slice(colon + 1)), noDelay: true });
     this.socket = socket;
     this.#timer = setTimeout(() => {
       const error: NodeJS.ErrnoException = new Error("connect timeout");
