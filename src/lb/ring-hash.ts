@@ -58,6 +58,40 @@ export function validateRingSizes(min: number, max: number, field = "ring hash")
   }
 }
 
+/**
+ * Envoy's ring entries for these endpoints (ring_hash_lb.cc): scale = min(ceil(min weight ×
+ * minimum_ring_size) / min weight, maximum_ring_size); walking the hosts in order with running sums of
+ * current and target counts, each host gets `xxh64("<key>_<i>")` entries until the sum reaches its
+ * share. `visit` gets each entry's hash halves and host index, in that order.
+ */
+function ringEntries(
+  endpoints: readonly Endpoint[],
+  minRing: number,
+  maxRing: number,
+  visit: (high: number, low: number, hostIndex: number) => void,
+): { size: number; minPerHost: number; maxPerHost: number } {
+  const { weights, min } = normalizedWeights(endpoints);
+  const scale = Math.min(Math.ceil(min * minRing) / min, maxRing);
+  let current = 0;
+  let target = 0;
+  let minPerHost = Math.ceil(scale);
+  let maxPerHost = 0;
+  endpoints.forEach((endpoint, hostIndex) => {
+    const prefix = `${endpointHashKey(endpoint)}_`;
+    target += scale * (weights[hostIndex] as number);
+    let i = 0;
+    while (current < target) {
+      const [high, low] = splitUint64(xxh64(prefix + i));
+      visit(high, low, hostIndex);
+      i++;
+      current++;
+    }
+    minPerHost = Math.min(minPerHost, i);
+    maxPerHost = Math.max(maxPerHost, i);
+  });
+  return { size: Math.ceil(scale), minPerHost, maxPerHost };
+}
+
 export class RingHashLoadBalancer implements LoadBalancer {
   readonly policy = "ring-hash";
   readonly endpoints: readonly Endpoint[];
@@ -83,30 +117,17 @@ export class RingHashLoadBalancer implements LoadBalancer {
       return;
     }
 
-    const { weights, min } = normalizedWeights(endpoints);
-    const scale = Math.min(Math.ceil(min * minRing) / min, maxRing);
-    const ringSize = Math.ceil(scale);
     const highs: number[] = [];
     const lows: number[] = [];
     const hosts: number[] = [];
-    let current = 0;
-    let target = 0;
-    let minPerHost = ringSize;
-    let maxPerHost = 0;
-    endpoints.forEach((endpoint, hostIndex) => {
-      const prefix = `${endpointHashKey(endpoint)}_`;
-      target += scale * (weights[hostIndex] as number);
-      let i = 0;
-      while (current < target) {
-        const [high, low] = splitUint64(xxh64(prefix + i));
-        highs.push(high);
-        lows.push(low);
-        hosts.push(hostIndex);
-        i++;
-        current++;
-      }
-      minPerHost = Math.min(minPerHost, i);
-      maxPerHost = Math.max(maxPerHost, i);
+    const {
+      size: ringSize,
+      minPerHost,
+      maxPerHost,
+    } = ringEntries(endpoints, minRing, maxRing, (high, low, hostIndex) => {
+      highs.push(high);
+      lows.push(low);
+      hosts.push(hostIndex);
     });
 
     const order = Array.from(highs.keys());
@@ -197,29 +218,13 @@ export function ringKeyShares(endpoints: readonly Endpoint[], options: RingHashO
   validateRingSizes(minRing, maxRing);
   if (endpoints.length === 0)
     return { shares: new Map(), size: 0, minEntriesPerHost: 0, maxEntriesPerHost: 0 };
-  const { weights, min } = normalizedWeights(endpoints);
-  const scale = Math.min(Math.ceil(min * minRing) / min, maxRing);
   const hostBits = Math.max(1, Math.ceil(Math.log2(endpoints.length)));
   const keep = 2 ** (53 - hostBits);
   const points: number[] = [];
-  let current = 0;
-  let target = 0;
-  let minPerHost = Number.POSITIVE_INFINITY;
-  let maxPerHost = 0;
-  endpoints.forEach((endpoint, hostIndex) => {
-    const prefix = `${endpointHashKey(endpoint)}_`;
-    target += scale * (weights[hostIndex] as number);
-    let i = 0;
-    while (current < target) {
-      const [high, low] = splitUint64(xxh64(prefix + i));
-      // The hash scaled to [0, keep): its top (53 − hostBits) bits, then the host in the low bits.
-      const top = Math.floor((high * 2 ** 32 + low) / 2 ** (11 + hostBits));
-      points.push(top * 2 ** hostBits + hostIndex);
-      i++;
-      current++;
-    }
-    minPerHost = Math.min(minPerHost, i);
-    maxPerHost = Math.max(maxPerHost, i);
+  const { minPerHost, maxPerHost } = ringEntries(endpoints, minRing, maxRing, (high, low, hostIndex) => {
+    // The hash scaled to [0, keep): its top (53 − hostBits) bits, then the host in the low bits.
+    const top = Math.floor((high * 2 ** 32 + low) / 2 ** (11 + hostBits));
+    points.push(top * 2 ** hostBits + hostIndex);
   });
   const sorted = Float64Array.from(points).sort();
   const owned = new Float64Array(endpoints.length);
